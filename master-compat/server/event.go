@@ -1,0 +1,115 @@
+package server
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// EventService handles many connections at once, each driven by the
+// program (tlsproxy). Start must return quickly; the program calls done
+// when the connection is finished.
+type EventService interface {
+	Start(conn net.Conn, done func())
+}
+
+// Drainer is implemented by event services that can finish their open
+// connections after master asked the process to go (stock's slow-exit
+// hook). Without it the process exits at once.
+type Drainer interface {
+	Drain(remaining int) Reason
+}
+
+// runEvent is Postfix's event_server: TAKEN/AVAIL around the accept
+// callback only, max_idle while no client is connected, max_use counting
+// closed connections, retirement after the given time, and a drain hook
+// when master goes away or the process retires.
+func runEvent(e *env, svc EventService, retire time.Duration) Reason {
+	stop := make(chan struct{})
+	defer close(stop)
+	conns, acceptErrs := e.acceptAll(stop)
+	idle := newIdleTimer(e.limits.MaxIdle)
+	idle.start()
+	var retireC <-chan time.Time
+	if retire > 0 {
+		retireC = time.After(retire)
+	}
+	var mu sync.Mutex
+	clients, served := 0, 0
+	closedc := make(chan struct{}, 1)
+	finish := func(r Reason) Reason {
+		e.closeListeners()
+		if d, ok := svc.(Drainer); ok {
+			mu.Lock()
+			n := clients
+			mu.Unlock()
+			return d.Drain(n)
+		}
+		return r
+	}
+	for {
+		select {
+		case <-e.masterGone:
+			return finish(MasterGone)
+		case <-retireC:
+			return finish(Retired)
+		case <-idle.fire:
+			mu.Lock()
+			n := clients
+			mu.Unlock()
+			if n == 0 {
+				return IdleLimit
+			}
+		case err := <-acceptErrs:
+			e.errorf("accept connection: %v", err)
+			return Failed
+		case c := <-conns:
+			mu.Lock()
+			clients++
+			mu.Unlock()
+			idle.stop()
+			var once sync.Once
+			e.status.Begin()
+			svc.Start(c, func() {
+				once.Do(func() {
+					mu.Lock()
+					clients--
+					served++
+					mu.Unlock()
+					select {
+					case closedc <- struct{}{}:
+					default:
+					}
+				})
+			})
+			if err := e.status.End(); err != nil {
+				return finish(MasterGone)
+			}
+		case <-closedc:
+			mu.Lock()
+			n, used := clients, served
+			mu.Unlock()
+			if n > 0 {
+				continue
+			}
+			if e.limits.MaxUse > 0 && used >= e.limits.MaxUse {
+				return UseLimit
+			}
+			idle.start()
+		}
+	}
+}
+
+// RetireTime is stock's retirement rule: max_idle × max_use seconds,
+// capped at 18000 s, and 18000 s when either is zero.
+func RetireTime(maxIdle time.Duration, maxUse int) time.Duration {
+	const cap = 18000 * time.Second
+	if maxIdle <= 0 || maxUse <= 0 {
+		return cap
+	}
+	t := time.Duration(int64(maxIdle/time.Second)*int64(maxUse)) * time.Second
+	if t > cap || t <= 0 {
+		return cap
+	}
+	return t
+}

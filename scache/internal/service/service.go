@@ -1,0 +1,278 @@
+// Package service speaks scache(8)'s side of connection_cache_protocol on
+// one client connection: the announcement, the four requests with their
+// exact replies, and the dummy lists that keep descriptor passing in lock
+// step with the attribute stream.
+package service
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/postfix-go/postfix-go/master-compat/attr"
+	"github.com/postfix-go/postfix-go/master-compat/fdpass"
+)
+
+// Protocol is the announcement scache sends on every new connection.
+const Protocol = "connection_cache_protocol"
+
+// Request names and status codes of the protocol (scache.h).
+const (
+	ReqSaveDest = "save_dest"
+	ReqFindDest = "find_dest"
+	ReqSaveEndp = "save_endp"
+	ReqFindEndp = "find_endp"
+
+	StatOK   = 0
+	StatBad  = 1
+	StatFail = 2
+)
+
+// Store is the cache behind the protocol. Finds transfer ownership of the
+// returned descriptor to the caller; saves take ownership of theirs.
+type Store interface {
+	SaveEndp(ttl int, label, prop string, fd int) error
+	FindEndp(label string) (prop string, fd int, ok bool)
+	SaveDest(ttl int, destLabel, destProp, endpLabel string) error
+	FindDest(destLabel string) (destProp, endpProp string, fd int, ok bool)
+}
+
+// Logger receives warnings in Postfix's words.
+type Logger interface {
+	Warnf(format string, args ...any)
+}
+
+// streamPath is how stock scache names a client in its warnings.
+const streamPath = "scache socket"
+
+// Conn is one client connection.
+type Conn struct {
+	conn    *net.UnixConn
+	raw     syscall.RawConn
+	scan    *attr.Scanner
+	store   Store
+	log     Logger
+	timeout time.Duration
+}
+
+// New wraps an accepted connection. timeout bounds every request
+// (ipc_timeout); zero means none.
+func New(c *net.UnixConn, store Store, log Logger, timeout time.Duration) (*Conn, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("scache client connection: %w", err)
+	}
+	sc := attr.NewScanner(bufio.NewReader(c), streamPath, func(s string) { log.Warnf("%s", s) })
+	return &Conn{conn: c, raw: raw, scan: sc, store: store, log: log, timeout: timeout}, nil
+}
+
+// Announce sends the protocol announcement, as stock does right after
+// accept and before the first request.
+func (c *Conn) Announce() error {
+	return c.write(new(attr.List).Str("protocol", Protocol))
+}
+
+// WaitRequest blocks until the client sends something (nil) or closes the
+// connection (io.EOF). The multi-server model calls the service only for
+// readable connections with data, so an EOF never counts as a request.
+func (c *Conn) WaitRequest() error {
+	c.conn.SetReadDeadline(time.Time{})
+	_, err := c.scan.Reader().Peek(1)
+	return err
+}
+
+// Serve handles the requests that are available now: at least one, then
+// every further one already buffered (a find's trailing dummy often
+// arrives glued to the next request, and no new readiness event will come
+// for it). A non-nil error means the connection is broken and must be
+// closed; malformed but complete requests are answered, not fatal.
+func (c *Conn) Serve() error {
+	if c.timeout > 0 {
+		c.conn.SetDeadline(time.Now().Add(c.timeout))
+		defer c.conn.SetDeadline(time.Time{})
+	}
+	for {
+		if err := c.serveOne(); err != nil {
+			return err
+		}
+		if c.scan.Buffered() == 0 {
+			return nil
+		}
+	}
+}
+
+func (c *Conn) serveOne() error {
+	var req string
+	n, err := c.scan.Scan(attr.Strict|attr.More, attr.Str("request", &req))
+	switch {
+	case errors.Is(err, io.EOF):
+		return io.EOF
+	case err != nil:
+		return err
+	case n != 1:
+		// Stock rescans what is left without replying; so do we.
+		return nil
+	}
+	switch req {
+	case ReqSaveDest:
+		return c.saveDest()
+	case ReqFindDest:
+		return c.findDest()
+	case ReqSaveEndp:
+		return c.saveEndp()
+	case ReqFindEndp:
+		return c.findEndp()
+	}
+	c.log.Warnf("unrecognized request: %q, ignored", req)
+	return c.write(new(attr.List).Int("status", StatBad))
+}
+
+// badParameter answers a malformed request. A scan that failed mid-list
+// leaves the stream out of step: the reply is still sent (stock writes it
+// too, often into a dead socket) but the connection is then dropped.
+func (c *Conn) badParameter(fn string, scanErr error, reply *attr.List) error {
+	c.log.Warnf("%s: bad or missing request parameter", fn)
+	werr := c.write(reply)
+	if scanErr != nil {
+		return scanErr
+	}
+	return werr
+}
+
+func (c *Conn) saveDest() error {
+	const fn = "scache_save_dest_service"
+	var ttl int
+	var destLabel, destProp, endpLabel string
+	n, err := c.scan.Scan(attr.Strict, attr.Int("ttl", &ttl), attr.Str("label", &destLabel),
+		attr.Str("property", &destProp), attr.Str("label", &endpLabel))
+	if err != nil || n != 4 || ttl <= 0 {
+		return c.badParameter(fn, err, new(attr.List).Int("status", StatBad))
+	}
+	if err := c.store.SaveDest(ttl, destLabel, destProp, endpLabel); err != nil {
+		c.log.Warnf("%s: %v", fn, err)
+		return c.write(new(attr.List).Int("status", StatFail))
+	}
+	return c.write(new(attr.List).Int("status", StatOK))
+}
+
+func (c *Conn) saveEndp() error {
+	const fn = "scache_save_endp_service"
+	var ttl int
+	var label, prop string
+	n, err := c.scan.Scan(attr.Strict, attr.Int("ttl", &ttl), attr.Str("label", &label), attr.Str("property", &prop))
+	if err != nil || n != 3 || ttl <= 0 {
+		return c.badParameter(fn, err, new(attr.List).Int("status", StatBad))
+	}
+	if err := c.write(new(attr.List).Str("dummy", "")); err != nil {
+		return err
+	}
+	fd, err := c.receiveFD()
+	if err != nil {
+		c.log.Warnf("%s: unable to receive file descriptor: %v", fn, errText(err))
+		if werr := c.write(new(attr.List).Int("status", StatFail)); werr != nil {
+			return werr
+		}
+		if errors.Is(err, fdpass.ErrNoDescriptor) {
+			return nil
+		}
+		return err
+	}
+	if err := c.store.SaveEndp(ttl, label, prop, fd); err != nil {
+		syscall.Close(fd)
+		c.log.Warnf("%s: %v", fn, err)
+		return c.write(new(attr.List).Int("status", StatFail))
+	}
+	return c.write(new(attr.List).Int("status", StatOK))
+}
+
+// receiveFD takes the descriptor-carrying byte. If input is already
+// buffered the byte may have been read as plain data (its descriptor then
+// discarded by the kernel), so that is refused rather than guessed at.
+func (c *Conn) receiveFD() (int, error) {
+	if c.scan.Buffered() > 0 {
+		c.scan.Reader().Discard(c.scan.Buffered())
+		return -1, fdpass.ErrNoDescriptor
+	}
+	return fdpass.Recv(c.raw)
+}
+
+func (c *Conn) findEndp() error {
+	const fn = "scache_find_endp_service"
+	var label string
+	n, err := c.scan.Scan(attr.Strict, attr.Str("label", &label))
+	if err != nil || n != 1 {
+		return c.badParameter(fn, err, new(attr.List).Int("status", StatBad).Str("property", ""))
+	}
+	prop, fd, ok := c.store.FindEndp(label)
+	if !ok {
+		return c.write(new(attr.List).Int("status", StatFail).Str("property", ""))
+	}
+	return c.handOver(fn, fd, new(attr.List).Int("status", StatOK).Str("property", prop))
+}
+
+func (c *Conn) findDest() error {
+	const fn = "scache_find_dest_service"
+	var label string
+	n, err := c.scan.Scan(attr.Strict, attr.Str("label", &label))
+	if err != nil || n != 1 {
+		return c.badParameter(fn, err, new(attr.List).Int("status", StatBad).Str("property", "").Str("property", ""))
+	}
+	destProp, endpProp, fd, ok := c.store.FindDest(label)
+	if !ok {
+		return c.write(new(attr.List).Int("status", StatFail).Str("property", "").Str("property", ""))
+	}
+	return c.handOver(fn, fd, new(attr.List).Int("status", StatOK).Str("property", destProp).Str("property", endpProp))
+}
+
+// handOver sends a find's reply and then the descriptor, bracketed by the
+// client's two dummy lists. Our copy is closed whatever happens: as in
+// stock, a failed hand-over loses that cached connection.
+func (c *Conn) handOver(fn string, fd int, reply *attr.List) error {
+	defer syscall.Close(fd)
+	err := c.write(reply)
+	if err == nil {
+		err = c.expectDummy()
+	}
+	if err == nil {
+		err = fdpass.Send(c.raw, fd)
+	}
+	if err == nil {
+		err = c.expectDummy()
+	}
+	if err != nil {
+		c.log.Warnf("%s: cannot send file descriptor: %v", fn, errText(err))
+	}
+	return err
+}
+
+func (c *Conn) expectDummy() error {
+	var dummy string
+	n, err := c.scan.Scan(attr.Strict, attr.Str("dummy", &dummy))
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: no dummy from client", attr.ErrMalformed)
+	}
+	return nil
+}
+
+func (c *Conn) write(l *attr.List) error {
+	if _, err := c.conn.Write(l.Bytes()); err != nil {
+		return fmt.Errorf("write to %s: %w", streamPath, err)
+	}
+	return nil
+}
+
+// errText renders an error like %m would: the system error text alone.
+func errText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	return err.Error()
+}
