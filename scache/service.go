@@ -21,7 +21,7 @@ func (s *service) Accept(c net.Conn) (server.Session, error) {
 		s.daemon.rt.Log.Warnf("connection from a non-unix socket refused")
 		return nil, net.ErrClosed
 	}
-	conn, err := scachesvc.New(uc, s.daemon.store, s.daemon.rt.Log, s.daemon.rt.Limits.IPCTimeout)
+	conn, err := scachesvc.New(uc, scachesvc.StreamName(s.daemon.rt.Args.ServiceName), s.daemon.store, s.daemon.rt.Log, s.daemon.rt.Limits.IPCTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,21 @@ type Scanner struct {
 	MaxToken int
 	// Warn receives the same warnings the stock scanner logs; may be nil.
 	Warn func(text string)
+
+	// midList is true when the last Scan stopped before the end of its
+	// list (More, an unexpected attribute, or malformed input).
+	midList bool
 }
+
+// MidList reports whether the last Scan left part of its list unread.
+// Stock servers drop such leftovers when they write their reply (their
+// stream buffer discards unread input); servers that want the same
+// outcome check this after replying.
+func (s *Scanner) MidList() bool { return s.midList }
+
+// ErrTooLong marks a name or value over MaxToken: the stream cannot be
+// resynchronised cheaply, so callers should drop the connection.
+var ErrTooLong = errors.New("attribute too long")
 
 // NewScanner returns a scanner over r. If r is already a *bufio.Reader it
 // is used as is, so callers that also pass descriptors can check Buffered.
@@ -63,6 +77,15 @@ func (s *Scanner) warnf(format string, args ...any) error {
 // list ended early or carried an unexpected attribute (warned about under
 // Missing/Extra), exactly the cases where Postfix returns a short count.
 func (s *Scanner) Scan(flags Flags, wants ...Want) (int, error) {
+	n, err := s.scan(flags, wants)
+	if errors.Is(err, io.EOF) && n == 0 {
+		s.midList = false
+	}
+	return n, err
+}
+
+func (s *Scanner) scan(flags Flags, wants []Want) (int, error) {
+	s.midList = true
 	if _, err := s.r.Peek(1); err != nil {
 		if errors.Is(err, io.EOF) {
 			return 0, io.EOF
@@ -92,6 +115,7 @@ func (s *Scanner) Scan(flags Flags, wants ...Want) (int, error) {
 				return -1, err
 			}
 			if name == "" {
+				s.midList = false
 				if w != nil && flags&Missing != 0 {
 					s.warnf("missing attribute %s in input from %s", wantedName, s.Path)
 				}
@@ -168,8 +192,10 @@ func (s *Scanner) scanHash(flags Flags, dst *[]Attr) (int, error) {
 		}
 		switch {
 		case name == "" && !grouped:
+			s.midList = false
 			return n, nil
 		case name == "":
+			s.midList = false
 			if flags&Missing != 0 {
 				s.warnf("missing attribute (any attribute name or '}') in input from %s", s.Path)
 			}
@@ -181,7 +207,7 @@ func (s *Scanner) scanHash(flags Flags, dst *[]Attr) (int, error) {
 			if flags&More != 0 {
 				return n, nil
 			}
-			got, err := s.Scan(flags)
+			got, err := s.scan(flags, nil)
 			if err != nil && !errors.Is(err, io.EOF) {
 				return -1, err
 			}
@@ -217,7 +243,8 @@ func (s *Scanner) token(what string) (string, error) {
 	for {
 		chunk, err := s.r.ReadSlice(0)
 		if len(acc)+len(chunk) > limit+1 {
-			return "", s.warnf("string length > %d characters from %s while reading %s", limit, s.Path, what)
+			s.warnf("string length > %d characters from %s while reading %s", limit, s.Path, what)
+			return "", fmt.Errorf("%w: %w", ErrMalformed, ErrTooLong)
 		}
 		switch {
 		case err == nil:

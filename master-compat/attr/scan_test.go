@@ -202,3 +202,30 @@ func TestScanTokenLimit(t *testing.T) {
 		t.Errorf("long token: n=%d err=%v len=%d", n, err, len(label))
 	}
 }
+
+func TestMidList(t *testing.T) {
+	tests := []struct {
+		in    string
+		flags Flags
+		want  bool
+	}{
+		{"label\x00x\x00\x00", Strict, false},
+		{"label\x00x\x00\x00", Strict | More, true},
+		{"label\x00x\x00extra\x001\x00\x00", Strict, true},
+		{"\x00", Strict, false},
+		{"ttl\x00abc\x00\x00", Strict, true},
+	}
+	for _, tt := range tests {
+		s, _ := newTestScanner(tt.in)
+		var label string
+		var ttl int
+		want := Str("label", &label)
+		if strings.HasPrefix(tt.in, "ttl") {
+			want = Int("ttl", &ttl)
+		}
+		s.Scan(tt.flags, want)
+		if s.MidList() != tt.want {
+			t.Errorf("%q: MidList %v, want %v", tt.in, s.MidList(), tt.want)
+		}
+	}
+}

@@ -1,11 +1,15 @@
 package config
 
 import (
+	"bufio"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const smtpDaemon = "/usr/lib/postfix/sbin/smtp"
@@ -38,25 +42,9 @@ func TestAgainstSmtpDaemon(t *testing.T) {
 		"${{10} > {9}}${{10} > {9x}}$$x",
 	}
 	for _, expr := range exprs {
-		cmd := exec.Command(smtpDaemon, "-S", "-d", "-V", "-v", "-v", "-o", "smtp_helo_name="+expr)
-		cmd.Dir = filepath.Join(dir, "spool")
-		cmd.Env = []string{"MAIL_CONFIG=" + dir + "/etc", "PATH=/usr/bin:/bin"}
-		out, _ := cmd.CombinedOutput()
-		prefix := "dict_eval: expand " + expr + " -> "
-		want, found := "", false
-		for _, line := range strings.Split(string(out), "\n") {
-			if i := strings.Index(line, prefix); i >= 0 {
-				want, found = line[i+len(prefix):], true
-				break
-			}
-			// A value without $ is logged as "const".
-			if i := strings.Index(line, "dict_eval: const  "+expr); i >= 0 && strings.HasSuffix(line, expr) {
-				want, found = expr, true
-				break
-			}
-		}
-		if !found {
-			t.Fatalf("smtp did not log the expansion of %q:\n%s", expr, out)
+		want, err := smtpExpansion(dir, expr)
+		if err != nil {
+			t.Fatal(err)
 		}
 
 		d, err := Load(dir + "/etc")
@@ -76,4 +64,40 @@ func TestAgainstSmtpDaemon(t *testing.T) {
 			t.Errorf("%q: got %q, %v; smtp(8) says %q", expr, got, err, want)
 		}
 	}
+}
+
+// smtpExpansion starts smtp(8) in stand-alone mode with
+// -o smtp_helo_name=expr and returns what it logs as the expansion. The
+// daemon keeps waiting for work after start-up, so it is killed as soon
+// as the line is seen (or after a time limit).
+func smtpExpansion(dir, expr string) (string, error) {
+	cmd := exec.Command(smtpDaemon, "-S", "-d", "-V", "-v", "-v", "-o", "smtp_helo_name="+expr)
+	cmd.Dir = filepath.Join(dir, "spool")
+	cmd.Env = []string{"MAIL_CONFIG=" + dir + "/etc", "PATH=/usr/bin:/bin"}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	timer := time.AfterFunc(20*time.Second, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	go func() { _ = cmd.Wait(); pw.Close() }()
+	defer func() { _ = cmd.Process.Kill(); _, _ = io.Copy(io.Discard, pr) }()
+
+	expand := "dict_eval: expand " + expr + " -> "
+	constant := "dict_eval: const  " + expr
+	var log strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		log.WriteString(line + "\n")
+		if i := strings.Index(line, expand); i >= 0 {
+			return line[i+len(expand):], nil
+		}
+		// A value without $ references is logged as "const".
+		if strings.HasSuffix(line, constant) {
+			return expr, nil
+		}
+	}
+	return "", fmt.Errorf("smtp did not log the expansion of %q:\n%s", expr, log.String())
 }

@@ -18,7 +18,7 @@ import (
 // limit". All errors carry Postfix's fatal message text.
 
 // GetOption adjusts one getter call.
-type GetOption func(*getSpec)
+type GetOption struct{ apply func(*getSpec) }
 
 type getSpec struct {
 	def      string
@@ -28,20 +28,22 @@ type getSpec struct {
 
 // WithDefault supplies the default text instead of the built-in table.
 func WithDefault(text string) GetOption {
-	return func(s *getSpec) { s.def, s.hasDef = text, true }
+	return GetOption{func(s *getSpec) { s.def, s.hasDef = text, true }}
 }
 
 // WithMin sets the lower limit: the length for Str and Raw, the value
 // for Int, Long and NInt, and seconds for Time. 0 means no limit.
-func WithMin(n int64) GetOption { return func(s *getSpec) { s.min = n } }
+func WithMin(n int64) GetOption { return GetOption{func(s *getSpec) { s.min = n }} }
 
 // WithMax sets the upper limit, with the units of WithMin.
-func WithMax(n int64) GetOption { return func(s *getSpec) { s.max = n } }
+func WithMax(n int64) GetOption { return GetOption{func(s *getSpec) { s.max = n }} }
 
 func specOf(opts []GetOption) getSpec {
 	var s getSpec
 	for _, o := range opts {
-		o(&s)
+		if o.apply != nil {
+			o.apply(&s)
+		}
 	}
 	return s
 }

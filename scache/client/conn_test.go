@@ -33,7 +33,7 @@ func serve(t *testing.T) string {
 			}
 			go func() {
 				defer c.Close()
-				conn, _ := service.New(c.(*net.UnixConn), store, nopLog{t}, 5*time.Second)
+				conn, _ := service.New(c.(*net.UnixConn), service.StreamName("scache"), store, nopLog{t}, 5*time.Second)
 				conn.Announce()
 				for conn.WaitRequest() == nil {
 					if conn.Serve() != nil {

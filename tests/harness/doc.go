@@ -14,5 +14,26 @@
 // files, /proc) with a deadline; nothing sleeps and hopes.
 //
 // The integration tests need root and an installed Postfix; New skips
-// the test otherwise.
+// the test otherwise (and in -short mode).
+//
+// A typical test:
+//
+//	in := harness.New(t, harness.Options{
+//		Replace: map[string]string{
+//			"smtp": harness.Daemon(t, "smtp"), // also runs the "relay" service
+//			"lmtp": harness.Daemon(t, "lmtp"), // the same binary
+//		},
+//		MainCF:       map[string]string{"smtp_connection_cache_destinations": "$relayhost"},
+//		MasterParams: []string{"scache/unix/max_idle=12s"},
+//	})
+//	sink := in.StartSink(t, harness.SinkOptions{Save: true}) // where relayhost points
+//	in.Inject(t, harness.InjectOptions{Messages: 100, Sessions: 4})
+//	if err := in.WaitQueueEmpty(time.Minute); err != nil {
+//		t.Fatal(err)
+//	}
+//	lines, _ := in.LogLines()
+//	for _, d := range lines.Deliveries() { ... }
+//
+// Set POSTFIX_GO_KEEP=1 to keep instance directories of passing tests;
+// those of failing tests are always kept and their path is logged.
 package harness

@@ -80,6 +80,16 @@ func PostfixUser() (IDs, error) {
 	return postfixIDs, postfixErr
 }
 
+// FreePort returns a loopback TCP port that was free a moment ago, for
+// a second sink or any other extra listener.
+func FreePort() (int, error) {
+	p, err := freePorts(1)
+	if err != nil {
+		return 0, err
+	}
+	return p[0], nil
+}
+
 // freePorts returns n distinct loopback TCP ports that were free a moment
 // ago. The listeners are held until all are chosen so the same port is
 // not handed out twice; the race with other programs is accepted (a

@@ -82,7 +82,7 @@ func New(t testing.TB, opts Options) *Instance {
 	return in
 }
 
-func create(t testing.TB) (*Instance, error) {
+func create(t testing.TB) (in *Instance, err error) {
 	tmp := os.TempDir()
 	if err := checkTraversable(tmp); err != nil {
 		return nil, fmt.Errorf("instance parent: %w", err)
@@ -91,6 +91,11 @@ func create(t testing.TB) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create instance dir: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
 	// MkdirTemp makes 0700; postfix daemons must traverse it.
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("chmod instance dir: %w", err)
@@ -163,3 +168,8 @@ func (in *Instance) logFailureContext() {
 // DaemonPath is where master(8) finds the named daemon in this
 // instance; /proc/PID/exe of a daemon we swapped in points here.
 func (in *Instance) DaemonPath(name string) string { return filepath.Join(in.Libexec, name) }
+
+// TLSProxyEntry is the master.cf entry Debian ships commented out; add
+// it with Options.MasterEntries when a test needs tlsproxy(8) (e.g. for
+// smtp_tls_connection_reuse=yes).
+const TLSProxyEntry = "tlsproxy/unix=tlsproxy unix - - y - 0 tlsproxy"

@@ -42,7 +42,7 @@ func FuzzServe(f *testing.F) {
 		}
 		store := cache.New(cache.Config{TTLLimit: 2})
 		defer store.Close()
-		c, err := New(nc.(*net.UnixConn), store, quietLog{}, 2*time.Second)
+		c, err := New(nc.(*net.UnixConn), StreamName("scache"), store, quietLog{}, 2*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,8 +46,9 @@ type Logger interface {
 	Warnf(format string, args ...any)
 }
 
-// streamPath is how stock scache names a client in its warnings.
-const streamPath = "scache socket"
+// StreamName is how stock scache names a client in its warnings: the
+// master.cf service name followed by " socket".
+func StreamName(serviceName string) string { return serviceName + " socket" }
 
 // Conn is one client connection.
 type Conn struct {
@@ -59,14 +60,15 @@ type Conn struct {
 	timeout time.Duration
 }
 
-// New wraps an accepted connection. timeout bounds every request
-// (ipc_timeout); zero means none.
-func New(c *net.UnixConn, store Store, log Logger, timeout time.Duration) (*Conn, error) {
+// New wraps an accepted connection. name labels the client in warnings
+// (see StreamName); timeout bounds every request (ipc_timeout), zero means
+// none.
+func New(c *net.UnixConn, name string, store Store, log Logger, timeout time.Duration) (*Conn, error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("scache client connection: %w", err)
 	}
-	sc := attr.NewScanner(bufio.NewReader(c), streamPath, func(s string) { log.Warnf("%s", s) })
+	sc := attr.NewScanner(bufio.NewReader(c), name, func(s string) { log.Warnf("%s", s) })
 	return &Conn{conn: c, raw: raw, scan: sc, store: store, log: log, timeout: timeout}, nil
 }
 
@@ -111,6 +113,9 @@ func (c *Conn) serveOne() error {
 	switch {
 	case errors.Is(err, io.EOF):
 		return io.EOF
+	case errors.Is(err, attr.ErrMalformed) && !errors.Is(err, attr.ErrTooLong):
+		// Nothing to answer yet; rescan what is left, as stock does.
+		return nil
 	case err != nil:
 		return err
 	case n != 1:
@@ -131,13 +136,15 @@ func (c *Conn) serveOne() error {
 	return c.write(new(attr.List).Int("status", StatBad))
 }
 
-// badParameter answers a malformed request. A scan that failed mid-list
-// leaves the stream out of step: the reply is still sent (stock writes it
-// too, often into a dead socket) but the connection is then dropped.
+// badParameter answers a malformed request. The client stays connected
+// when the bytes were merely wrong (stock never disconnects a client over
+// a parse failure); a read error, a timeout or an oversized token ends the
+// connection after the reply is attempted (stock writes it too, often into
+// a dead socket).
 func (c *Conn) badParameter(fn string, scanErr error, reply *attr.List) error {
 	c.log.Warnf("%s: bad or missing request parameter", fn)
 	werr := c.write(reply)
-	if scanErr != nil {
+	if scanErr != nil && (!errors.Is(scanErr, attr.ErrMalformed) || errors.Is(scanErr, attr.ErrTooLong)) {
 		return scanErr
 	}
 	return werr
@@ -261,9 +268,17 @@ func (c *Conn) expectDummy() error {
 	return nil
 }
 
+// write sends a reply. If the request was not read to its end (an
+// unknown request name, an unexpected or malformed attribute), whatever of
+// it is buffered is dropped first, as the stock server's stream does when
+// it turns from reading to writing; a fully read request leaves later
+// pipelined requests alone.
 func (c *Conn) write(l *attr.List) error {
+	if c.scan.MidList() {
+		c.scan.Reader().Discard(c.scan.Buffered())
+	}
 	if _, err := c.conn.Write(l.Bytes()); err != nil {
-		return fmt.Errorf("write to %s: %w", streamPath, err)
+		return fmt.Errorf("write to %s: %w", c.scan.Path, err)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func newRig(t *testing.T, store Store) *rig {
 	}
 	srv, cli := conn(fds[0]), conn(fds[1])
 	r := &rig{t: t, client: cli, log: &testLog{}, done: make(chan error, 1)}
-	c, err := New(srv, store, r.log, 10*time.Second)
+	c, err := New(srv, StreamName("scache"), store, r.log, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
