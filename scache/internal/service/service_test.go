@@ -19,7 +19,9 @@ import (
 
 type testLog struct{ lines []string }
 
-func (l *testLog) Warnf(format string, args ...any) { l.lines = append(l.lines, fmt.Sprintf(format, args...)) }
+func (l *testLog) Warnf(format string, args ...any) {
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
