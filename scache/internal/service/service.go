@@ -58,6 +58,10 @@ type Conn struct {
 	store   Store
 	log     Logger
 	timeout time.Duration
+	// deadline is the I/O deadline currently set on the connection; it
+	// is renewed lazily (see renewDeadline).
+	deadline time.Time
+	wbuf     []byte
 }
 
 // New wraps an accepted connection. name labels the client in warnings
@@ -75,16 +79,40 @@ func New(c *net.UnixConn, name string, store Store, log Logger, timeout time.Dur
 // Announce sends the protocol announcement, as stock does right after
 // accept and before the first request.
 func (c *Conn) Announce() error {
-	return c.write(new(attr.List).Str("protocol", Protocol))
+	return c.send(attr.AppendStr(c.wbuf[:0], "protocol", Protocol))
 }
 
 // WaitRequest blocks until the client sends something (nil) or closes the
 // connection (io.EOF). The multi-server model calls the service only for
 // readable connections with data, so an EOF never counts as a request.
 func (c *Conn) WaitRequest() error {
-	c.conn.SetReadDeadline(time.Time{})
-	_, err := c.scan.Reader().Peek(1)
-	return err
+	for {
+		_, err := c.scan.Reader().Peek(1)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			// An idle client is not timed out: the multi-server model
+			// has no idle limit per connection (clients close idle
+			// connections themselves after ipc_idle).
+			c.renewDeadline(true)
+			continue
+		}
+		return err
+	}
+}
+
+// renewDeadline keeps an I/O deadline of between timeout/2 and timeout
+// ahead. Setting a deadline costs timer work in the runtime; renewing it
+// only when half of it is used up keeps that off the per-request path
+// while still bounding a stalled request by ipc_timeout.
+func (c *Conn) renewDeadline(force bool) {
+	if c.timeout <= 0 {
+		return
+	}
+	now := time.Now()
+	if force || c.deadline.Sub(now) < c.timeout/2 {
+		c.deadline = now.Add(c.timeout)
+		c.conn.SetDeadline(c.deadline)
+	}
 }
 
 // Serve handles the requests that are available now: at least one, then
@@ -93,10 +121,7 @@ func (c *Conn) WaitRequest() error {
 // for it). A non-nil error means the connection is broken and must be
 // closed; malformed but complete requests are answered, not fatal.
 func (c *Conn) Serve() error {
-	if c.timeout > 0 {
-		c.conn.SetDeadline(time.Now().Add(c.timeout))
-		defer c.conn.SetDeadline(time.Time{})
-	}
+	c.renewDeadline(false)
 	for {
 		if err := c.serveOne(); err != nil {
 			return err
@@ -133,7 +158,7 @@ func (c *Conn) serveOne() error {
 		return c.findEndp()
 	}
 	c.log.Warnf("unrecognized request: %q, ignored", req)
-	return c.write(new(attr.List).Int("status", StatBad))
+	return c.reply(StatBad)
 }
 
 // badParameter answers a malformed request. The client stays connected
@@ -141,9 +166,9 @@ func (c *Conn) serveOne() error {
 // a parse failure); a read error, a timeout or an oversized token ends the
 // connection after the reply is attempted (stock writes it too, often into
 // a dead socket).
-func (c *Conn) badParameter(fn string, scanErr error, reply *attr.List) error {
+func (c *Conn) badParameter(fn string, scanErr error, status int, props ...string) error {
 	c.log.Warnf("%s: bad or missing request parameter", fn)
-	werr := c.write(reply)
+	werr := c.reply(status, props...)
 	if scanErr != nil && (!errors.Is(scanErr, attr.ErrMalformed) || errors.Is(scanErr, attr.ErrTooLong)) {
 		return scanErr
 	}
@@ -157,13 +182,13 @@ func (c *Conn) saveDest() error {
 	n, err := c.scan.Scan(attr.Strict, attr.Int("ttl", &ttl), attr.Str("label", &destLabel),
 		attr.Str("property", &destProp), attr.Str("label", &endpLabel))
 	if err != nil || n != 4 || ttl <= 0 {
-		return c.badParameter(fn, err, new(attr.List).Int("status", StatBad))
+		return c.badParameter(fn, err, StatBad)
 	}
 	if err := c.store.SaveDest(ttl, destLabel, destProp, endpLabel); err != nil {
 		c.log.Warnf("%s: %v", fn, err)
-		return c.write(new(attr.List).Int("status", StatFail))
+		return c.reply(StatFail)
 	}
-	return c.write(new(attr.List).Int("status", StatOK))
+	return c.reply(StatOK)
 }
 
 func (c *Conn) saveEndp() error {
@@ -172,15 +197,15 @@ func (c *Conn) saveEndp() error {
 	var label, prop string
 	n, err := c.scan.Scan(attr.Strict, attr.Int("ttl", &ttl), attr.Str("label", &label), attr.Str("property", &prop))
 	if err != nil || n != 3 || ttl <= 0 {
-		return c.badParameter(fn, err, new(attr.List).Int("status", StatBad))
+		return c.badParameter(fn, err, StatBad)
 	}
-	if err := c.write(new(attr.List).Str("dummy", "")); err != nil {
+	if err := c.send(attr.AppendStr(c.wbuf[:0], "dummy", "")); err != nil {
 		return err
 	}
 	fd, err := c.receiveFD()
 	if err != nil {
 		c.log.Warnf("%s: unable to receive file descriptor: %v", fn, errText(err))
-		if werr := c.write(new(attr.List).Int("status", StatFail)); werr != nil {
+		if werr := c.reply(StatFail); werr != nil {
 			return werr
 		}
 		if errors.Is(err, fdpass.ErrNoDescriptor) {
@@ -191,9 +216,9 @@ func (c *Conn) saveEndp() error {
 	if err := c.store.SaveEndp(ttl, label, prop, fd); err != nil {
 		syscall.Close(fd)
 		c.log.Warnf("%s: %v", fn, err)
-		return c.write(new(attr.List).Int("status", StatFail))
+		return c.reply(StatFail)
 	}
-	return c.write(new(attr.List).Int("status", StatOK))
+	return c.reply(StatOK)
 }
 
 // receiveFD takes the descriptor-carrying byte. If input is already
@@ -212,13 +237,13 @@ func (c *Conn) findEndp() error {
 	var label string
 	n, err := c.scan.Scan(attr.Strict, attr.Str("label", &label))
 	if err != nil || n != 1 {
-		return c.badParameter(fn, err, new(attr.List).Int("status", StatBad).Str("property", ""))
+		return c.badParameter(fn, err, StatBad, "")
 	}
 	prop, fd, ok := c.store.FindEndp(label)
 	if !ok {
-		return c.write(new(attr.List).Int("status", StatFail).Str("property", ""))
+		return c.reply(StatFail, "")
 	}
-	return c.handOver(fn, fd, new(attr.List).Int("status", StatOK).Str("property", prop))
+	return c.handOver(fn, fd, StatOK, prop)
 }
 
 func (c *Conn) findDest() error {
@@ -226,21 +251,21 @@ func (c *Conn) findDest() error {
 	var label string
 	n, err := c.scan.Scan(attr.Strict, attr.Str("label", &label))
 	if err != nil || n != 1 {
-		return c.badParameter(fn, err, new(attr.List).Int("status", StatBad).Str("property", "").Str("property", ""))
+		return c.badParameter(fn, err, StatBad, "", "")
 	}
 	destProp, endpProp, fd, ok := c.store.FindDest(label)
 	if !ok {
-		return c.write(new(attr.List).Int("status", StatFail).Str("property", "").Str("property", ""))
+		return c.reply(StatFail, "", "")
 	}
-	return c.handOver(fn, fd, new(attr.List).Int("status", StatOK).Str("property", destProp).Str("property", endpProp))
+	return c.handOver(fn, fd, StatOK, destProp, endpProp)
 }
 
 // handOver sends a find's reply and then the descriptor, bracketed by the
 // client's two dummy lists. Our copy is closed whatever happens: as in
 // stock, a failed hand-over loses that cached connection.
-func (c *Conn) handOver(fn string, fd int, reply *attr.List) error {
+func (c *Conn) handOver(fn string, fd int, status int, props ...string) error {
 	defer syscall.Close(fd)
-	err := c.write(reply)
+	err := c.reply(status, props...)
 	if err == nil {
 		err = c.expectDummy()
 	}
@@ -268,16 +293,27 @@ func (c *Conn) expectDummy() error {
 	return nil
 }
 
-// write sends a reply. If the request was not read to its end (an
-// unknown request name, an unexpected or malformed attribute), whatever of
-// it is buffered is dropped first, as the stock server's stream does when
-// it turns from reading to writing; a fully read request leaves later
-// pipelined requests alone.
-func (c *Conn) write(l *attr.List) error {
+// reply sends a status and the given property attributes.
+func (c *Conn) reply(status int, props ...string) error {
+	b := attr.AppendInt(c.wbuf[:0], "status", status)
+	for _, p := range props {
+		b = attr.AppendStr(b, "property", p)
+	}
+	return c.send(b)
+}
+
+// send terminates and writes the list encoded in b (which reuses the
+// connection's buffer: replies are written one at a time). If the request
+// was not read to its end (an unknown request name, an unexpected or
+// malformed attribute), whatever of it is buffered is dropped first, as
+// the stock server's stream does when it turns from reading to writing; a
+// fully read request leaves later pipelined requests alone.
+func (c *Conn) send(b []byte) error {
+	c.wbuf = attr.AppendEnd(b)
 	if c.scan.MidList() {
 		c.scan.Reader().Discard(c.scan.Buffered())
 	}
-	if _, err := c.conn.Write(l.Bytes()); err != nil {
+	if _, err := c.conn.Write(c.wbuf); err != nil {
 		return fmt.Errorf("write to %s: %w", c.scan.Path, err)
 	}
 	return nil
