@@ -77,8 +77,19 @@ func (d *daemon) postInit(rt *server.Runtime) (any, error) {
 func (d *daemon) expireLoop() {
 	for now := range time.Tick(time.Second) {
 		d.store.Expire(now)
+		if now.Unix()%trimEvery == 0 {
+			// Hand pages that bursts of requests left behind back to
+			// the system. Go's background scavenger keeps a heap's
+			// worth of them for a long time; a cache with a small live
+			// heap can afford a forced cycle now and then to stay as
+			// small as the C daemon it replaces.
+			debug.FreeOSMemory()
+		}
 	}
 }
+
+// trimEvery is the period, in seconds, of the memory trim above.
+const trimEvery = 5
 
 // statusLoop logs the statistics every connection_cache_status_update_time.
 func (d *daemon) statusLoop() {

@@ -32,7 +32,19 @@ type Scanner struct {
 	// midList is true when the last Scan stopped before the end of its
 	// list (More, an unexpected attribute, or malformed input).
 	midList bool
+	// scratch holds a token longer than the reader's buffer.
+	scratch []byte
+	// intern maps short values seen before to their string, so that the
+	// labels and request names a client repeats cost no allocation.
+	intern map[string]string
 }
+
+// Interning bounds: short values only, and a small table per connection
+// that is simply cleared when full.
+const (
+	internMaxLen  = 128
+	internEntries = 64
+)
 
 // MidList reports whether the last Scan left part of its list unread.
 // Stock servers drop such leftovers when they write their reply (their
@@ -110,25 +122,25 @@ func (s *Scanner) scan(flags Flags, wants []Want) (int, error) {
 		}
 		// Find the wanted name, skipping (or objecting to) others.
 		for {
-			name, err := s.token("input attribute name")
+			name, err := s.tokenBytes("input attribute name")
 			if err != nil {
 				return -1, err
 			}
-			if name == "" {
+			if len(name) == 0 {
 				s.midList = false
 				if w != nil && flags&Missing != 0 {
-					s.warnf("missing attribute %s in input from %s", wantedName, s.Path)
+					s.warnf("missing attribute %s in input from %s", strings.Clone(wantedName), s.Path)
 				}
 				return n, nil
 			}
-			if w != nil && name == w.name {
+			if w != nil && string(name) == w.name {
 				break
 			}
 			if flags&Extra != 0 {
-				s.warnf("unexpected attribute %s from %s (expecting: %s)", name, s.Path, wantedName)
+				s.warnf("unexpected attribute %s from %s (expecting: %s)", name, s.Path, strings.Clone(wantedName))
 				return n, nil
 			}
-			if _, err := s.token("input attribute value"); err != nil {
+			if _, err := s.tokenBytes("input attribute value"); err != nil {
 				return -1, err
 			}
 		}
@@ -146,13 +158,13 @@ func (s *Scanner) scan(flags Flags, wants []Want) (int, error) {
 // which Postfix does not count as a conversion.
 func (s *Scanner) convert(w *Want) (ok bool, err error) {
 	const what = "input attribute value"
-	value, err := s.token(what)
+	value, err := s.tokenBytes(what)
 	if err != nil {
 		return false, err
 	}
 	switch w.kind {
 	case kindStr:
-		*w.str = value
+		*w.str = s.str(value)
 	case kindInt:
 		u, err := parseUnsigned(value, 32)
 		if err != nil {
@@ -166,14 +178,14 @@ func (s *Scanner) convert(w *Want) (ok bool, err error) {
 		}
 		*w.long = int64(u)
 	case kindData:
-		b, err := decodeBase64(value)
+		b, err := decodeBase64(string(value))
 		if err != nil {
 			return false, s.warnf("malformed base64 data from %s while reading %s: %.100s", s.Path, what, value)
 		}
 		*w.data = b
 	case kindExpect:
-		if value != w.expect {
-			return false, s.warnf("unexpected %s %s from %s (expected: %s)", w.name, value, s.Path, w.expect)
+		if string(value) != w.expect {
+			return false, s.warnf("unexpected %s %s from %s (expected: %s)", strings.Clone(w.name), value, s.Path, strings.Clone(w.expect))
 		}
 		return false, nil
 	}
@@ -233,32 +245,59 @@ func (s *Scanner) scanHash(flags Flags, dst *[]Attr) (int, error) {
 	}
 }
 
-// token reads one NUL-terminated token, capped at MaxToken bytes.
+// token reads one NUL-terminated token as a string.
 func (s *Scanner) token(what string) (string, error) {
+	b, err := s.tokenBytes(what)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// tokenBytes reads one NUL-terminated token, capped at MaxToken bytes.
+// The result is a view that stays valid only until the next read.
+func (s *Scanner) tokenBytes(what string) ([]byte, error) {
 	limit := s.MaxToken
 	if limit <= 0 {
 		limit = DefaultMaxToken
 	}
-	var acc []byte
-	for {
+	acc := s.scratch[:0]
+	for first := true; ; first = false {
 		chunk, err := s.r.ReadSlice(0)
 		if len(acc)+len(chunk) > limit+1 {
 			s.warnf("string length > %d characters from %s while reading %s", limit, s.Path, what)
-			return "", fmt.Errorf("%w: %w", ErrMalformed, ErrTooLong)
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, ErrTooLong)
 		}
 		switch {
+		case err == nil && first:
+			return chunk[:len(chunk)-1], nil
 		case err == nil:
-			if acc == nil {
-				return string(chunk[:len(chunk)-1]), nil
-			}
 			acc = append(acc, chunk[:len(chunk)-1]...)
-			return string(acc), nil
+			s.scratch = acc
+			return acc, nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			acc = append(acc, chunk...)
 		default:
-			return "", s.ioError(err, what, len(acc)+len(chunk) > 0)
+			return nil, s.ioError(err, what, len(acc)+len(chunk) > 0)
 		}
 	}
+}
+
+// str turns a value into a string, reusing the string of an identical
+// short value seen recently on this stream.
+func (s *Scanner) str(b []byte) string {
+	if len(b) == 0 || len(b) > internMaxLen {
+		return string(b)
+	}
+	if v, ok := s.intern[string(b)]; ok {
+		return v
+	}
+	if s.intern == nil || len(s.intern) >= internEntries {
+		s.intern = make(map[string]string, internEntries)
+	}
+	v := string(b)
+	s.intern[v] = v
+	return v
 }
 
 // ioError words a read failure the way Postfix does.
@@ -278,19 +317,28 @@ func (s *Scanner) ioError(err error, what string, partial bool) error {
 // parseUnsigned accepts what sscanf("%u") accepts followed by nothing:
 // leading white space, an optional sign (a minus wraps around, as in C),
 // then digits.
-func parseUnsigned(s string, bits int) (uint64, error) {
-	t := strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if t != "" && (t[0] == '-' || t[0] == '+') {
-		neg = t[0] == '-'
-		t = t[1:]
+func parseUnsigned(b []byte, bits int) (uint64, error) {
+	for len(b) > 0 && strings.IndexByte(" \t\n\v\f\r", b[0]) >= 0 {
+		b = b[1:]
 	}
-	if t == "" || t[0] < '0' || t[0] > '9' {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 {
 		return 0, strconv.ErrSyntax
 	}
-	u, err := strconv.ParseUint(t, 10, bits)
-	if err != nil {
-		return 0, err
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, strconv.ErrSyntax
+		}
+		d := uint64(c - '0')
+		if u > (1<<bits-1-d)/10 {
+			return 0, strconv.ErrRange
+		}
+		u = u*10 + d
 	}
 	if neg {
 		u = -u

@@ -10,7 +10,6 @@ package fdpass
 
 import (
 	"errors"
-	"fmt"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -20,28 +19,9 @@ import (
 var ErrNoDescriptor = errors.New("no file descriptor received")
 
 // Send passes fd over the connection: one NUL byte plus SCM_RIGHTS.
-func Send(conn syscall.RawConn, fd int) error {
-	oob := unix.UnixRights(fd)
-	var opErr error
-	err := conn.Write(func(s uintptr) bool {
-		var n int
-		n, opErr = unix.SendmsgN(int(s), []byte{0}, oob, nil, 0)
-		if errors.Is(opErr, unix.EAGAIN) {
-			return false
-		}
-		if opErr == nil && n != 1 {
-			opErr = fmt.Errorf("sendmsg: short write (%d bytes)", n)
-		}
-		return true
-	})
-	if err != nil {
-		return fmt.Errorf("send file descriptor: %w", err)
-	}
-	if opErr != nil {
-		return fmt.Errorf("send file descriptor: %w", opErr)
-	}
-	return nil
-}
+// Callers that pass many descriptors on one connection should keep a
+// Channel instead.
+func Send(conn syscall.RawConn, fd int) error { return NewChannel(conn).Send(fd) }
 
 // Recv reads the one-byte message that carries a descriptor and returns
 // the new descriptor (close-on-exec). The caller must make sure no buffered
@@ -49,37 +29,7 @@ func Send(conn syscall.RawConn, fd int) error {
 // descriptor must be consumed by this recvmsg, or the kernel drops the
 // descriptor. Anything but exactly one descriptor in one SCM_RIGHTS message
 // is ErrNoDescriptor; stray descriptors are closed so none leak.
-func Recv(conn syscall.RawConn) (int, error) {
-	buf := make([]byte, 1)
-	// Room for exactly one descriptor, as Postfix allows; more is
-	// truncated by the kernel (MSG_CTRUNC) and rejected below.
-	oob := make([]byte, unix.CmsgSpace(4))
-	var (
-		n, oobn, flags int
-		opErr          error
-	)
-	err := conn.Read(func(s uintptr) bool {
-		n, oobn, flags, _, opErr = unix.Recvmsg(int(s), buf, oob, unix.MSG_CMSG_CLOEXEC)
-		return !errors.Is(opErr, unix.EAGAIN)
-	})
-	if err != nil {
-		return -1, fmt.Errorf("receive file descriptor: %w", err)
-	}
-	if opErr != nil {
-		return -1, fmt.Errorf("receive file descriptor: %w", opErr)
-	}
-	fds := parseRights(oob[:oobn])
-	switch {
-	case n == 0 && len(fds) == 0:
-		return -1, fmt.Errorf("receive file descriptor: %w", errEOF)
-	case len(fds) != 1 || flags&unix.MSG_CTRUNC != 0:
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-		return -1, ErrNoDescriptor
-	}
-	return fds[0], nil
-}
+func Recv(conn syscall.RawConn) (int, error) { return NewChannel(conn).Recv() }
 
 var errEOF = errors.New("unexpected end-of-input")
 

@@ -29,6 +29,7 @@ const (
 type Conn struct {
 	uc      *net.UnixConn
 	raw     syscall.RawConn
+	fds     *fdpass.Channel
 	scan    *attr.Scanner
 	timeout time.Duration
 }
@@ -48,7 +49,7 @@ func Dial(path string, timeout time.Duration, warn func(string)) (*Conn, error) 
 		uc.Close()
 		return nil, err
 	}
-	c := &Conn{uc: uc, raw: raw, timeout: timeout,
+	c := &Conn{uc: uc, raw: raw, fds: fdpass.NewChannel(raw), timeout: timeout,
 		scan: attr.NewScanner(bufio.NewReader(uc), path, warn)}
 	c.deadline()
 	if n, err := c.scan.Scan(attr.Strict, attr.Expect("protocol", Protocol)); err != nil || n != 0 {
@@ -77,6 +78,13 @@ func (c *Conn) send(l *attr.List) error {
 }
 
 func (c *Conn) expect(n int, wants ...attr.Want) error {
+	// Stock attr_scan returns a short count without a word when a reply
+	// does not even start (EOF, timeout, reset); only the caller's
+	// "problem talking to service" line reports it. Peek first so that
+	// the scanner does not log a timeout warning stock would not.
+	if _, err := c.scan.Reader().Peek(1); err != nil {
+		return err
+	}
 	got, err := c.scan.Scan(attr.Strict, wants...)
 	if err != nil {
 		return err
@@ -99,7 +107,7 @@ func (c *Conn) SaveEndp(ttl int, label, prop string, fd int) (status int, err er
 	if err := c.expect(1, attr.Str("dummy", &d)); err != nil {
 		return 0, err
 	}
-	if err := fdpass.Send(c.raw, fd); err != nil {
+	if err := c.fds.Send(fd); err != nil {
 		return 0, err
 	}
 	return status, c.expect(1, attr.Int("status", &status))
@@ -150,7 +158,7 @@ func (c *Conn) receive(status int) (int, error) {
 	if c.scan.Buffered() > 0 {
 		return -1, fmt.Errorf("%w: data before the descriptor", attr.ErrMalformed)
 	}
-	fd, err := fdpass.Recv(c.raw)
+	fd, err := c.fds.Recv()
 	if err != nil {
 		return -1, err
 	}

@@ -53,7 +53,7 @@ func StreamName(serviceName string) string { return serviceName + " socket" }
 // Conn is one client connection.
 type Conn struct {
 	conn    *net.UnixConn
-	raw     syscall.RawConn
+	fds     *fdpass.Channel
 	scan    *attr.Scanner
 	store   Store
 	log     Logger
@@ -62,6 +62,13 @@ type Conn struct {
 	// is renewed lazily (see renewDeadline).
 	deadline time.Time
 	wbuf     []byte
+	// Request attributes are decoded into these fields rather than into
+	// locals: a pointer handed to the scanner would move a local to the
+	// heap on every request.
+	req           string
+	ttl           int
+	label, label2 string
+	prop, dummy   string
 }
 
 // New wraps an accepted connection. name labels the client in warnings
@@ -73,7 +80,7 @@ func New(c *net.UnixConn, name string, store Store, log Logger, timeout time.Dur
 		return nil, fmt.Errorf("scache client connection: %w", err)
 	}
 	sc := attr.NewScanner(bufio.NewReader(c), name, func(s string) { log.Warnf("%s", s) })
-	return &Conn{conn: c, raw: raw, scan: sc, store: store, log: log, timeout: timeout}, nil
+	return &Conn{conn: c, fds: fdpass.NewChannel(raw), scan: sc, store: store, log: log, timeout: timeout}, nil
 }
 
 // Announce sends the protocol announcement, as stock does right after
@@ -88,8 +95,7 @@ func (c *Conn) Announce() error {
 func (c *Conn) WaitRequest() error {
 	for {
 		_, err := c.scan.Reader().Peek(1)
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		if err != nil && isTimeout(err) {
 			// An idle client is not timed out: the multi-server model
 			// has no idle limit per connection (clients close idle
 			// connections themselves after ipc_idle).
@@ -133,8 +139,8 @@ func (c *Conn) Serve() error {
 }
 
 func (c *Conn) serveOne() error {
-	var req string
-	n, err := c.scan.Scan(attr.Strict|attr.More, attr.Str("request", &req))
+	n, err := c.scan.Scan(attr.Strict|attr.More, attr.Str("request", &c.req))
+	req := c.req
 	switch {
 	case errors.Is(err, io.EOF):
 		return io.EOF
@@ -177,10 +183,9 @@ func (c *Conn) badParameter(fn string, scanErr error, status int, props ...strin
 
 func (c *Conn) saveDest() error {
 	const fn = "scache_save_dest_service"
-	var ttl int
-	var destLabel, destProp, endpLabel string
-	n, err := c.scan.Scan(attr.Strict, attr.Int("ttl", &ttl), attr.Str("label", &destLabel),
-		attr.Str("property", &destProp), attr.Str("label", &endpLabel))
+	n, err := c.scan.Scan(attr.Strict, attr.Int("ttl", &c.ttl), attr.Str("label", &c.label),
+		attr.Str("property", &c.prop), attr.Str("label", &c.label2))
+	ttl, destLabel, destProp, endpLabel := c.ttl, c.label, c.prop, c.label2
 	if err != nil || n != 4 || ttl <= 0 {
 		return c.badParameter(fn, err, StatBad)
 	}
@@ -193,9 +198,8 @@ func (c *Conn) saveDest() error {
 
 func (c *Conn) saveEndp() error {
 	const fn = "scache_save_endp_service"
-	var ttl int
-	var label, prop string
-	n, err := c.scan.Scan(attr.Strict, attr.Int("ttl", &ttl), attr.Str("label", &label), attr.Str("property", &prop))
+	n, err := c.scan.Scan(attr.Strict, attr.Int("ttl", &c.ttl), attr.Str("label", &c.label), attr.Str("property", &c.prop))
+	ttl, label, prop := c.ttl, c.label, c.prop
 	if err != nil || n != 3 || ttl <= 0 {
 		return c.badParameter(fn, err, StatBad)
 	}
@@ -229,13 +233,13 @@ func (c *Conn) receiveFD() (int, error) {
 		c.scan.Reader().Discard(c.scan.Buffered())
 		return -1, fdpass.ErrNoDescriptor
 	}
-	return fdpass.Recv(c.raw)
+	return c.fds.Recv()
 }
 
 func (c *Conn) findEndp() error {
 	const fn = "scache_find_endp_service"
-	var label string
-	n, err := c.scan.Scan(attr.Strict, attr.Str("label", &label))
+	n, err := c.scan.Scan(attr.Strict, attr.Str("label", &c.label))
+	label := c.label
 	if err != nil || n != 1 {
 		return c.badParameter(fn, err, StatBad, "")
 	}
@@ -248,8 +252,8 @@ func (c *Conn) findEndp() error {
 
 func (c *Conn) findDest() error {
 	const fn = "scache_find_dest_service"
-	var label string
-	n, err := c.scan.Scan(attr.Strict, attr.Str("label", &label))
+	n, err := c.scan.Scan(attr.Strict, attr.Str("label", &c.label))
+	label := c.label
 	if err != nil || n != 1 {
 		return c.badParameter(fn, err, StatBad, "", "")
 	}
@@ -270,7 +274,7 @@ func (c *Conn) handOver(fn string, fd int, status int, props ...string) error {
 		err = c.expectDummy()
 	}
 	if err == nil {
-		err = fdpass.Send(c.raw, fd)
+		err = c.fds.Send(fd)
 	}
 	if err == nil {
 		err = c.expectDummy()
@@ -282,8 +286,7 @@ func (c *Conn) handOver(fn string, fd int, status int, props ...string) error {
 }
 
 func (c *Conn) expectDummy() error {
-	var dummy string
-	n, err := c.scan.Scan(attr.Strict, attr.Str("dummy", &dummy))
+	n, err := c.scan.Scan(attr.Strict, attr.Str("dummy", &c.dummy))
 	if err != nil {
 		return err
 	}
@@ -317,6 +320,11 @@ func (c *Conn) send(b []byte) error {
 		return fmt.Errorf("write to %s: %w", c.scan.Path, err)
 	}
 	return nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // errText renders an error like %m would: the system error text alone.

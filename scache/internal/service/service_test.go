@@ -23,7 +23,7 @@ func (l *testLog) Warnf(format string, args ...any) {
 	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 }
 
-func fixture(t *testing.T, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -34,13 +34,17 @@ func fixture(t *testing.T, name string) []byte {
 
 // rig is a server Conn on one end of a socket pair and the raw client end.
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	client *net.UnixConn
 	log    *testLog
 	done   chan error
 }
 
-func newRig(t *testing.T, store Store) *rig {
+func newRig(t *testing.T, store Store) *rig { return newRigTB(t, store) }
+
+func newRigB(b *testing.B) *rig { return newRigTB(b, newCache()) }
+
+func newRigTB(t testing.TB, store Store) *rig {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
