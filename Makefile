@@ -42,6 +42,9 @@ fuzz:
 	$(GO) test ./master-compat/attr -run '^$$' -fuzz FuzzScan -fuzztime $(FUZZTIME)
 	$(GO) test ./master-compat/attr -run '^$$' -fuzz FuzzParsePlain -fuzztime $(FUZZTIME)
 	$(GO) test ./scache/internal/service -run '^$$' -fuzz FuzzServe -fuzztime $(FUZZTIME)
+	$(GO) test ./master-compat/config -run '^$$' -fuzz FuzzExpand -fuzztime $(FUZZTIME)
+	$(GO) test ./master-compat/config -run '^$$' -fuzz FuzzParseMainCF -fuzztime $(FUZZTIME)
+	$(GO) test ./master-compat/daemonargs -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 bench: build
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./tests/bench/... -v

@@ -2,6 +2,7 @@ package daemonargs
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +52,22 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("Parse(%q) error %v, want %q", tt.argv, err, tt.want)
 		}
 	}
+}
+
+// FuzzParse checks that no argument vector crashes the parser and that
+// what it accepts is self-consistent.
+func FuzzParse(f *testing.F) {
+	f.Add("scache\x00-l\x00-t\x00unix\x00-u\x00-c")
+	f.Add("smtp\x00-n\x00relay\x00-o\x00syslog_name=postfix/$service_name\x00flags=DO")
+	f.Add("x\x00-s\x000\x00-")
+	f.Fuzz(func(t *testing.T, joined string) {
+		argv := strings.Split(joined, "\x00")
+		a, err := Parse(argv)
+		if err != nil {
+			return
+		}
+		if a.Sockets < 1 || a.ServiceName == "" && a.ProcessName != "" {
+			t.Fatalf("inconsistent result %+v", a)
+		}
+	})
 }

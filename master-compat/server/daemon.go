@@ -58,6 +58,10 @@ type Program struct {
 	Exit func(rt *Runtime, why Reason)
 }
 
+// JournaldParam is the main.cf (or master.cf -o) parameter that selects
+// journald logging for our daemons. It is ours: stock daemons ignore it.
+const JournaldParam = "postfix_go_journald"
+
 // Runtime is what a program gets to work with.
 type Runtime struct {
 	Args    *daemonargs.Args
@@ -113,6 +117,12 @@ func setup(p Program, log *maillog.Logger) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Our own switch (Postfix has none): send logs to journald instead
+	// of syslog when maillog_file is empty.
+	journald, err := cfg.Bool(JournaldParam, config.WithDefault("no"))
+	if err != nil {
+		return nil, err
+	}
 	if err := log.Configure(maillog.Settings{
 		SyslogName:          gen.SyslogName,
 		SyslogFacility:      gen.SyslogFacility,
@@ -122,6 +132,7 @@ func setup(p Program, log *maillog.Logger) (*Runtime, error) {
 		Hostname:            gen.Myhostname,
 		Stderr:              args.Stderr,
 		UTF8:                gen.SMTPUTF8Enable,
+		Journald:            journald,
 	}); err != nil {
 		return nil, err
 	}
