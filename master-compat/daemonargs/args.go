@@ -58,7 +58,7 @@ func Parse(argv []string) (*Args, error) {
 		for j := 1; j < len(arg); j++ {
 			opt := arg[j]
 			if !strings.ContainsRune("cdDi:lm:n:o:r:s:St:uvVz", rune(opt)) || opt == ':' {
-				return nil, fmt.Errorf("invalid option: %c", opt)
+				return nil, &OptionError{Opt: opt}
 			}
 			if strings.IndexByte(takesValue, opt) < 0 {
 				a.setFlag(opt)
@@ -68,7 +68,7 @@ func Parse(argv []string) (*Args, error) {
 			if val == "" {
 				i++
 				if i >= len(argv) {
-					return nil, fmt.Errorf("option requires an argument -- '%c'", opt)
+					return nil, &OptionError{Opt: opt, MissingValue: true}
 				}
 				val = argv[i]
 			}
@@ -83,6 +83,31 @@ func Parse(argv []string) (*Args, error) {
 		a.ServiceName = a.ProcessName
 	}
 	return a, nil
+}
+
+// OptionError is a command-line option that getopt rejects.
+type OptionError struct {
+	Opt          byte
+	MissingValue bool
+}
+
+// Error is the text the Postfix skeletons log (they see '?' from getopt
+// for both cases and report the option character).
+func (e *OptionError) Error() string {
+	if e.MissingValue {
+		return fmt.Sprintf("option requires an argument -- '%c'", e.Opt)
+	}
+	return fmt.Sprintf("invalid option: %c", e.Opt)
+}
+
+// Getopt is what glibc's getopt prints on stderr for the same mistake,
+// before the daemon logs anything; a person running the program by hand
+// sees this line.
+func (e *OptionError) Getopt(program string) string {
+	if e.MissingValue {
+		return fmt.Sprintf("%s: option requires an argument -- '%c'", program, e.Opt)
+	}
+	return fmt.Sprintf("%s: invalid option -- '%c'", program, e.Opt)
 }
 
 func (a *Args) setFlag(opt byte) {

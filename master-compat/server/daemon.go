@@ -6,6 +6,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -91,6 +92,10 @@ func Run(p Program) {
 // setup follows the skeletons' start-up sequence up to the event loop.
 func setup(p Program, log *maillog.Logger) (*Runtime, error) {
 	args, err := daemonargs.Parse(os.Args)
+	var optErr *daemonargs.OptionError
+	if errors.As(err, &optErr) {
+		fmt.Fprintln(os.Stderr, optErr.Getopt(os.Args[0]))
+	}
 	if err != nil {
 		return nil, err
 	}
