@@ -7,6 +7,7 @@ package client
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"syscall"
 	"time"
@@ -44,13 +45,11 @@ func Dial(path string, timeout time.Duration, warn func(string)) (*Conn, error) 
 		return nil, fmt.Errorf("connect to %s: %w", path, err)
 	}
 	uc := nc.(*net.UnixConn)
-	raw, err := uc.SyscallConn()
+	c, err := newConn(uc, path, timeout, warn, nil)
 	if err != nil {
 		uc.Close()
 		return nil, err
 	}
-	c := &Conn{uc: uc, raw: raw, fds: fdpass.NewChannel(raw), timeout: timeout,
-		scan: attr.NewScanner(bufio.NewReader(uc), path, warn)}
 	c.deadline()
 	if n, err := c.scan.Scan(attr.Strict, attr.Expect("protocol", Protocol)); err != nil || n != 0 {
 		uc.Close()
@@ -60,6 +59,21 @@ func Dial(path string, timeout time.Duration, warn func(string)) (*Conn, error) 
 		return nil, err
 	}
 	return c, nil
+}
+
+// newConn wraps a connected socket; the one place that builds a Conn.
+// The reply scanner reads from rd, or from uc when rd is nil (Client
+// passes a wrapper that models the stock stream's sticky error flag).
+func newConn(uc *net.UnixConn, path string, timeout time.Duration, warn func(string), rd io.Reader) (*Conn, error) {
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	if rd == nil {
+		rd = uc
+	}
+	return &Conn{uc: uc, raw: raw, fds: fdpass.NewChannel(raw), timeout: timeout,
+		scan: attr.NewScanner(bufio.NewReader(rd), path, warn)}, nil
 }
 
 // Close closes the connection.

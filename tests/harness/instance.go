@@ -25,7 +25,7 @@ type Options struct {
 	MasterParams []string
 	// MasterFields sets master.cf fields, each as
 	// "service/type/field=value", e.g. "scache/unix/command=scache -v"
-	// or "scache/unix/maxproc=1" (postconf -F).
+	// or "scache/unix/process_limit=1" (postconf -F).
 	MasterFields []string
 	// MasterEntries adds or replaces whole master.cf entries, each as
 	// "service/type=complete line", e.g.
