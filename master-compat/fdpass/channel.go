@@ -10,8 +10,10 @@ import (
 
 // Channel passes descriptors over one connection without allocating per
 // call: a connection cache hands over a descriptor with every request, so
-// the message headers and buffers are set up once and reused. A Channel
-// is not safe for concurrent use.
+// the message headers and buffers are set up once and reused. The socket
+// is non-blocking (the poller waits), so the calls are made raw, without
+// the scheduler's syscall bookkeeping (see package rawio). A Channel is
+// not safe for concurrent use.
 type Channel struct {
 	raw syscall.RawConn
 
@@ -64,7 +66,7 @@ func (c *Channel) recvmsg(s uintptr) bool {
 	c.rmsg.SetControllen(cmsgSpace)
 	c.rmsg.Flags = 0
 	for {
-		n, _, e := unix.Syscall(unix.SYS_RECVMSG, s, uintptr(unsafe.Pointer(&c.rmsg)), unix.MSG_CMSG_CLOEXEC)
+		n, _, e := unix.RawSyscall(unix.SYS_RECVMSG, s, uintptr(unsafe.Pointer(&c.rmsg)), unix.MSG_CMSG_CLOEXEC)
 		if e == unix.EINTR {
 			continue
 		}
@@ -76,7 +78,7 @@ func (c *Channel) recvmsg(s uintptr) bool {
 
 func (c *Channel) sendmsg(s uintptr) bool {
 	for {
-		n, _, e := unix.Syscall(unix.SYS_SENDMSG, s, uintptr(unsafe.Pointer(&c.smsg)), unix.MSG_NOSIGNAL)
+		n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, s, uintptr(unsafe.Pointer(&c.smsg)), unix.MSG_NOSIGNAL)
 		if e == unix.EINTR {
 			continue
 		}

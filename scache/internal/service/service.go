@@ -15,6 +15,7 @@ import (
 
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/master-compat/fdpass"
+	"github.com/postfix-go/postfix-go/master-compat/rawio"
 )
 
 // Protocol is the announcement scache sends on every new connection.
@@ -53,6 +54,7 @@ func StreamName(serviceName string) string { return serviceName + " socket" }
 // Conn is one client connection.
 type Conn struct {
 	conn    *net.UnixConn
+	io      *rawio.Conn
 	fds     *fdpass.Channel
 	scan    *attr.Scanner
 	store   Store
@@ -79,8 +81,9 @@ func New(c *net.UnixConn, name string, store Store, log Logger, timeout time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("scache client connection: %w", err)
 	}
-	sc := attr.NewScanner(bufio.NewReader(c), name, func(s string) { log.Warnf("%s", s) })
-	return &Conn{conn: c, fds: fdpass.NewChannel(raw), scan: sc, store: store, log: log, timeout: timeout}, nil
+	rio := rawio.New(raw)
+	sc := attr.NewScanner(bufio.NewReader(rio), name, func(s string) { log.Warnf("%s", s) })
+	return &Conn{conn: c, io: rio, fds: fdpass.NewChannel(raw), scan: sc, store: store, log: log, timeout: timeout}, nil
 }
 
 // Announce sends the protocol announcement, as stock does right after
@@ -316,7 +319,7 @@ func (c *Conn) send(b []byte) error {
 	if c.scan.MidList() {
 		c.scan.Reader().Discard(c.scan.Buffered())
 	}
-	if _, err := c.conn.Write(c.wbuf); err != nil {
+	if _, err := c.io.Write(c.wbuf); err != nil {
 		return fmt.Errorf("write to %s: %w", c.scan.Path, err)
 	}
 	return nil
