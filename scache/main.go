@@ -9,6 +9,7 @@ package main
 import (
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/postfix-go/postfix-go/master-compat/config"
@@ -40,6 +41,7 @@ type daemon struct {
 	statusUpdate time.Duration // connection_cache_status_update_time
 	store        *cache.Cache
 	rt           *server.Runtime
+	requests     atomic.Uint64 // requests served, for the memory trim
 }
 
 func (d *daemon) loadParams(rt *server.Runtime) error {
@@ -75,21 +77,21 @@ func (d *daemon) postInit(rt *server.Runtime) (any, error) {
 // every save it costs nothing per request. The cache also expires due
 // entries itself before every lookup, so a find never returns one.
 func (d *daemon) expireLoop() {
+	var trimmed uint64
 	for now := range time.Tick(time.Second) {
 		d.store.Expire(now)
-		if now.Unix()%trimEvery == 0 {
-			// Hand pages that bursts of requests left behind back to
-			// the system. Go's background scavenger keeps a heap's
-			// worth of them for a long time; a cache with a small live
-			// heap can afford a forced cycle now and then to stay as
-			// small as the C daemon it replaces.
+		if n := d.requests.Load(); n != trimmed {
+			// Hand the pages that the last second's requests left
+			// behind back to the system. Go's background scavenger
+			// keeps a heap's worth of them for a long time; a cache
+			// whose live heap is a few hundred KiB can afford one
+			// forced cycle per busy second (well under a millisecond)
+			// to stay close to the size of the C daemon it replaces.
+			trimmed = n
 			debug.FreeOSMemory()
 		}
 	}
 }
-
-// trimEvery is the period, in seconds, of the memory trim above.
-const trimEvery = 5
 
 // statusLoop logs the statistics every connection_cache_status_update_time.
 func (d *daemon) statusLoop() {

@@ -44,6 +44,7 @@ func (s *session) Serve() error {
 	if rest := s.daemon.rt.Args.Rest; len(rest) > 0 {
 		s.daemon.rt.Log.Fatalf("unexpected command-line argument: %s", rest[0])
 	}
+	s.daemon.requests.Add(1)
 	return s.conn.Serve()
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -60,6 +61,7 @@ type Channel struct {
 
 	mu   sync.Mutex
 	busy int
+	rec  [12]byte // the record being written, kept off the stack for the raw call
 }
 
 // New returns a channel writing on fd for the given pid and generation.
@@ -92,12 +94,24 @@ func (c *Channel) End() error {
 }
 
 func (c *Channel) write(avail int32) error {
-	rec := Encode(c.pid, c.gen, avail)
-	n, err := unix.Write(c.fd, rec[:])
-	if err != nil {
-		return fmt.Errorf("master status update: %w", err)
+	c.rec = Encode(c.pid, c.gen, avail)
+	// A raw call: 12 bytes into a socket that master keeps draining do
+	// not block, and skipping the scheduler's syscall bookkeeping matters
+	// when the update is sent around every request (see package rawio).
+	// Were master to stop reading, this thread would wait here, as the
+	// single-threaded C daemons do.
+	var n uintptr
+	var e unix.Errno
+	for {
+		n, _, e = unix.RawSyscall(unix.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&c.rec[0])), uintptr(len(c.rec)))
+		if e != unix.EINTR {
+			break
+		}
 	}
-	if n != len(rec) {
+	if e != 0 {
+		return fmt.Errorf("master status update: %w", e)
+	}
+	if int(n) != len(c.rec) {
 		return fmt.Errorf("master status update: short write (%d bytes)", n)
 	}
 	return nil
