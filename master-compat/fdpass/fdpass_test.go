@@ -8,26 +8,9 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
-)
 
-func socketPair(t *testing.T) (*net.UnixConn, *net.UnixConn) {
-	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := func(fd int) *net.UnixConn {
-		f := os.NewFile(uintptr(fd), "pair")
-		c, err := net.FileConn(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c.(*net.UnixConn)
-	}
-	return conn(fds[0]), conn(fds[1])
-}
+	"github.com/postfix-go/postfix-go/internal/socktest"
+)
 
 func raw(t *testing.T, c *net.UnixConn) syscall.RawConn {
 	rc, err := c.SyscallConn()
@@ -46,7 +29,7 @@ func isBlocking(t *testing.T, fd int) bool {
 }
 
 func TestSendRecvKeepsBlockingMode(t *testing.T) {
-	a, b := socketPair(t)
+	a, b := socktest.Pair(t)
 	var p [2]int
 	if err := unix.Pipe(p[:]); err != nil {
 		t.Fatal(err)
@@ -74,7 +57,7 @@ func TestSendRecvKeepsBlockingMode(t *testing.T) {
 }
 
 func TestWireFraming(t *testing.T) {
-	a, b := socketPair(t)
+	a, b := socktest.Pair(t)
 	if err := Send(raw(t, a), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +75,7 @@ func TestWireFraming(t *testing.T) {
 }
 
 func TestRecvRejectsMissingOrExtraDescriptors(t *testing.T) {
-	a, b := socketPair(t)
+	a, b := socktest.Pair(t)
 	// A plain NUL without SCM_RIGHTS, as in scache-save_endp-nofd.
 	if _, err := a.Write([]byte{0}); err != nil {
 		t.Fatal(err)

@@ -5,31 +5,13 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-func pair(t *testing.T) (*net.UnixConn, *net.UnixConn) {
-	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := func(fd int) *net.UnixConn {
-		f := os.NewFile(uintptr(fd), "p")
-		defer f.Close()
-		c, err := net.FileConn(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c.(*net.UnixConn)
-	}
-	return conn(fds[0]), conn(fds[1])
-}
+	"github.com/postfix-go/postfix-go/internal/socktest"
+)
 
 func wrap(t *testing.T, c *net.UnixConn) *Conn {
 	rc, err := c.SyscallConn()
@@ -40,7 +22,7 @@ func wrap(t *testing.T, c *net.UnixConn) *Conn {
 }
 
 func TestLargeWriteAndRead(t *testing.T) {
-	a, b := pair(t)
+	a, b := socktest.Pair(t)
 	w, r := wrap(t, a), wrap(t, b)
 	// Bigger than a socket buffer: the writer must wait in the poller.
 	msg := bytes.Repeat([]byte("0123456789"), 200_000)
@@ -66,7 +48,7 @@ func TestLargeWriteAndRead(t *testing.T) {
 }
 
 func TestDeadlineAndErrors(t *testing.T) {
-	a, b := pair(t)
+	a, b := socktest.Pair(t)
 	r := wrap(t, b)
 	b.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	var ne net.Error

@@ -14,6 +14,7 @@ import (
 
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/master-compat/fdpass"
+	"github.com/postfix-go/postfix-go/internal/socktest"
 	"github.com/postfix-go/postfix-go/scache/internal/cache"
 )
 
@@ -45,20 +46,7 @@ func newRig(t *testing.T, store Store) *rig { return newRigTB(t, store) }
 func newRigB(b *testing.B) *rig { return newRigTB(b, newCache()) }
 
 func newRigTB(t testing.TB, store Store) *rig {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := func(fd int) *net.UnixConn {
-		f := os.NewFile(uintptr(fd), "pair")
-		defer f.Close()
-		c, err := net.FileConn(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.(*net.UnixConn)
-	}
-	srv, cli := conn(fds[0]), conn(fds[1])
+	srv, cli := socktest.Pair(t)
 	r := &rig{t: t, client: cli, log: &testLog{}, done: make(chan error, 1)}
 	c, err := New(srv, StreamName("scache"), store, r.log, 10*time.Second)
 	if err != nil {
