@@ -7,21 +7,34 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/postfix-go/postfix-go/internal/socktest"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/master-compat/fdpass"
-	"github.com/postfix-go/postfix-go/internal/socktest"
 	"github.com/postfix-go/postfix-go/scache/internal/cache"
 )
 
-type testLog struct{ lines []string }
+// testLog collects warnings from the server goroutine.
+type testLog struct {
+	mu    sync.Mutex
+	lines []string
+}
 
 func (l *testLog) Warnf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *testLog) got() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.lines...)
 }
 
 func fixture(t testing.TB, name string) []byte {
@@ -128,8 +141,8 @@ func TestSaveEndpWithoutDescriptor(t *testing.T) {
 	r.expect(reply[:8]) // dummy
 	r.send(req[len(req)-1:])
 	r.expect(reply[8:]) // status=2
-	if len(r.log.lines) != 1 {
-		t.Errorf("warnings %q", r.log.lines)
+	if len(r.log.got()) != 1 {
+		t.Errorf("warnings %q", r.log.got())
 	}
 }
 
@@ -211,7 +224,7 @@ func TestClientVanishesMidRequest(t *testing.T) {
 		"unexpected end-of-input from scache socket while reading input attribute name",
 		"scache_save_endp_service: bad or missing request parameter",
 	}
-	if fmt.Sprint(r.log.lines) != fmt.Sprint(want) {
-		t.Errorf("warnings %q\nwant %q", r.log.lines, want)
+	if fmt.Sprint(r.log.got()) != fmt.Sprint(want) {
+		t.Errorf("warnings %q\nwant %q", r.log.got(), want)
 	}
 }
