@@ -31,7 +31,7 @@ test: build lint
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 unit: build
-	CGO_ENABLED=1 $(GO) test -race -count=1 -short ./master-compat/... ./scache/...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -short ./master-compat/... ./scache/... ./smtp/...
 
 integration: build
 	$(GO) test -count=1 -v -timeout 20m ./tests/...
@@ -45,6 +45,7 @@ fuzz:
 	$(GO) test ./master-compat/config -run '^$$' -fuzz FuzzExpand -fuzztime $(FUZZTIME)
 	$(GO) test ./master-compat/config -run '^$$' -fuzz FuzzParseMainCF -fuzztime $(FUZZTIME)
 	$(GO) test ./master-compat/daemonargs -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./smtp/internal/deliver -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
 
 bench: build
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./tests/bench/... -v
