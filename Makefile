@@ -46,6 +46,8 @@ fuzz:
 	$(GO) test ./master-compat/config -run '^$$' -fuzz FuzzParseMainCF -fuzztime $(FUZZTIME)
 	$(GO) test ./master-compat/daemonargs -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./smtp/internal/deliver -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
+	$(GO) test ./smtp/internal/smtpwire -run '^$$' -fuzz FuzzReadReply -fuzztime $(FUZZTIME)
+	$(GO) test ./smtp/internal/smtpwire -run '^$$' -fuzz FuzzContentWriter -fuzztime $(FUZZTIME)
 
 bench: build
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./tests/bench/... -v
