@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test ./smtp/internal/deliver -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
 	$(GO) test ./smtp/internal/smtpwire -run '^$$' -fuzz FuzzReadReply -fuzztime $(FUZZTIME)
 	$(GO) test ./smtp/internal/smtpwire -run '^$$' -fuzz FuzzContentWriter -fuzztime $(FUZZTIME)
+	$(GO) test ./smtp/internal/queuefile -run '^$$' -fuzz FuzzRecords -fuzztime $(FUZZTIME)
 
 bench: build
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./tests/bench/... -v
