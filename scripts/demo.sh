@@ -27,12 +27,15 @@ cp /etc/postfix/master.cf "$D/etc/master.cf"
 chown postfix "$D/data"
 # master.cf commands are relative to daemon_directory: a private one holds
 # the stock daemons and ours side by side.
-for f in /usr/lib/postfix/sbin/*; do ln -s "$f" "$D/libexec/"; done
+# Hard links (copies across file systems): postfix-script warns about
+# symbolic links that leave the directory.
+for f in /usr/lib/postfix/sbin/*; do ln "$f" "$D/libexec/" 2>/dev/null || cp -p "$f" "$D/libexec/"; done
 rm "$D/libexec/scache"; install -m 0755 "$top/bin/scache" "$D/libexec/scache"
 postconf -c "$D/etc" -e queue_directory="$D/spool" data_directory="$D/data" daemon_directory="$D/libexec" \
   maillog_file="$D/maillog" maillog_file_prefixes="$D" inet_interfaces=127.0.0.1 syslog_name=postfix-go-demo \
   compatibility_level=3.6 myhostname=demo.example mydestination= default_transport=smtp relay_transport=smtp \
-  "relayhost=[127.0.0.1]:$SINK_PORT" smtp_tls_security_level=none smtp_tls_session_cache_database=
+  "relayhost=[127.0.0.1]:$SINK_PORT" smtp_tls_security_level=none smtp_tls_session_cache_database= \
+  alias_maps= alias_database= inet_protocols=ipv4 mynetworks=127.0.0.0/8 smtpd_peername_lookup=no
 postconf -c "$D/etc" -MX smtp/inet
 postconf -c "$D/etc" -Me "127.0.0.1:$SMTPD_PORT/inet=127.0.0.1:$SMTPD_PORT inet n - y - - smtpd"
 postconf -c "$D/etc" -Me "scache/unix=scache unix - - y - 1 scache -o connection_cache_status_update_time=5s"
@@ -69,4 +72,4 @@ echo "== statistics logged by our scache"
 grep -E '/scache\[[0-9]+\]: statistics:' "$log" | tail -4
 echo
 echo "== warnings and errors (none expected)"
-grep -E 'warning:|error:|fatal:|panic:' "$log" | grep -v 'symlink leaves directory' || echo "(none)"
+grep -E 'warning:|error:|fatal:|panic:' "$log" || echo "(none)"
