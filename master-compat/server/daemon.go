@@ -228,7 +228,7 @@ func (rt *Runtime) serve(p Program) Reason {
 	}
 	e := &env{limits: rt.Limits, errorf: log.Errorf}
 	if rt.Args.Standalone {
-		return rt.standalone(p, svc)
+		return rt.standalone(svc)
 	}
 	for i := 0; i < rt.Args.Sockets; i++ {
 		ln, err := inheritListener(6 + i)
@@ -285,7 +285,7 @@ func inheritListener(fd int) (net.Listener, error) {
 
 // standalone serves one client on stdin (-S), which must be a socket for
 // the multi and event models; the single model also accepts a pipe pair.
-func (rt *Runtime) standalone(p Program, svc any) Reason {
+func (rt *Runtime) standalone(svc any) Reason {
 	f := os.NewFile(0, "stdin")
 	c, err := net.FileConn(f)
 	if err != nil {

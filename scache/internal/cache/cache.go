@@ -10,21 +10,9 @@
 // expiry, DropAll and Close; a successful find transfers ownership to the
 // caller.
 //
-// A server drives expiry with one timer:
-//
-//	for {
-//		var wake <-chan time.Time
-//		if d, ok := c.NextDelay(time.Now()); ok {
-//			wake = time.After(d)
-//		}
-//		select {
-//		case <-wake:
-//			c.Expire(time.Now())
-//		case <-c.DeadlineChanged():
-//		case <-done:
-//			return
-//		}
-//	}
+// Deadlines are whole seconds, as in stock. Every call first drops what
+// is due, so a find never returns an expired entry; a server also calls
+// Expire about once a second so that idle entries are closed on time.
 package cache
 
 import (
@@ -73,7 +61,6 @@ type Cache struct {
 	now        func() time.Time
 	closeFD    func(int) error
 	onCloseErr func(int, error)
-	changed    chan struct{}
 
 	mu        sync.Mutex
 	endps     map[string]*endpoint
@@ -92,7 +79,6 @@ func New(cfg Config) *Cache {
 		now:        cfg.Now,
 		closeFD:    cfg.CloseFD,
 		onCloseErr: cfg.OnCloseError,
-		changed:    make(chan struct{}, 1),
 		endps:      make(map[string]*endpoint),
 		dests:      make(map[string]*destination),
 	}

@@ -3,7 +3,6 @@ package cache
 import (
 	"errors"
 	"testing"
-	"time"
 )
 
 func TestScenarios(t *testing.T) {
@@ -160,60 +159,5 @@ func TestSaveErrorsLeaveOwnershipWithCaller(t *testing.T) {
 	}
 	if err := h.c.SaveDest(2, "D", "p", "L"); !errors.Is(err, ErrClosed) {
 		t.Errorf("SaveDest after Close: %v; want ErrClosed", err)
-	}
-}
-
-func TestNextDelayMimicsStockSleep(t *testing.T) {
-	h := newHarness(t, 2)
-	if _, ok := h.c.NextDelay(base); ok {
-		t.Fatal("NextDelay on empty cache reported a deadline")
-	}
-	h.clock.set(0.7)
-	h.c.SaveEndp(1, "L", "p", 1) // deadline base+1
-	cases := []struct {
-		now  float64
-		want time.Duration
-	}{
-		{0.7, time.Second}, // idle stock closes 1.00 s after the save
-		{0.99, time.Second},
-		{1.0, 0},
-		{3.2, 0},
-	}
-	for _, tc := range cases {
-		now := base.Add(time.Duration(tc.now * float64(time.Second)))
-		if got, ok := h.c.NextDelay(now); !ok || got != tc.want {
-			t.Errorf("NextDelay(+%.2fs) = %v, %v; want %v", tc.now, got, ok, tc.want)
-		}
-	}
-}
-
-func TestDeadlineChanged(t *testing.T) {
-	h := newHarness(t, 5)
-	pending := func() bool {
-		select {
-		case <-h.c.DeadlineChanged():
-			return true
-		default:
-			return false
-		}
-	}
-	steps := []struct {
-		name string
-		do   func()
-		want bool
-	}{
-		{"first save sets a deadline", func() { h.c.SaveEndp(3, "L", "", 1) }, true},
-		{"later deadline needs no wake-up", func() { h.c.SaveEndp(5, "L", "", 2) }, false},
-		{"equal deadline needs no wake-up", func() { h.c.SaveDest(3, "D", "", "L") }, false},
-		{"refresh to an earlier deadline wakes", func() { h.c.SaveDest(2, "D", "", "L") }, true},
-		{"new earliest deadline wakes", func() { h.c.SaveDest(1, "D2", "", "L") }, true},
-		{"tying the earliest deadline needs no wake-up", func() { h.c.SaveDest(1, "D", "", "L") }, false},
-		{"finds need no wake-up", func() { h.c.FindEndp("L") }, false},
-	}
-	for _, s := range steps {
-		s.do()
-		if got := pending(); got != s.want {
-			t.Errorf("%s: wake-up %v; want %v", s.name, got, s.want)
-		}
 	}
 }

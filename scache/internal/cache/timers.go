@@ -50,9 +50,7 @@ func (h *timerHeap) Pop() any {
 
 // arm (re)starts t so that it fires at deadline. Re-arming gives t a fresh
 // sequence number, which is what stock does to a reset timer (it moves
-// behind the others of its new second). A caller waiting on DeadlineChanged
-// is woken only when t became the earliest deadline, since later deadlines
-// cannot make its current sleep too long.
+// behind the others of its new second).
 func (c *Cache) arm(t *timer, deadline int64) {
 	c.seq++
 	t.deadline, t.seq = deadline, c.seq
@@ -60,12 +58,6 @@ func (c *Cache) arm(t *timer, deadline int64) {
 		heap.Push(&c.timers, t)
 	} else {
 		heap.Fix(&c.timers, t.idx)
-	}
-	if c.timers[0] == t {
-		select {
-		case c.changed <- struct{}{}:
-		default: // a wake-up is already pending; one is enough
-		}
 	}
 }
 
@@ -111,30 +103,4 @@ func (c *Cache) NextDeadline() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Unix(c.timers[0].deadline, 0), true
-}
-
-// NextDelay is how long a timer started at now should sleep before calling
-// Expire, computed the way stock's event loop does: the number of whole
-// seconds between now's second and the deadline, slept from now. That is
-// why an idle stock scache closes a ttl=1 session 1.00 s after the save
-// rather than at the next second boundary; sleeping until NextDeadline is
-// also correct but may expire entries up to a second earlier.
-func (c *Cache) NextDelay(now time.Time) (time.Duration, bool) {
-	d, ok := c.NextDeadline()
-	if !ok {
-		return 0, false
-	}
-	secs := d.Unix() - now.Unix()
-	if secs < 0 {
-		secs = 0
-	}
-	return time.Duration(secs) * time.Second, true
-}
-
-// DeadlineChanged delivers a value whenever a save makes NextDeadline
-// earlier than before (or sets it on an empty cache), so that a timer
-// goroutine sleeping on NextDelay knows to recompute. Deadlines moving
-// later need no wake-up: firing early is harmless.
-func (c *Cache) DeadlineChanged() <-chan struct{} {
-	return c.changed
 }
