@@ -49,6 +49,7 @@ fuzz:
 	$(GO) test ./smtp/internal/smtpwire -run '^$$' -fuzz FuzzReadReply -fuzztime $(FUZZTIME)
 	$(GO) test ./smtp/internal/smtpwire -run '^$$' -fuzz FuzzContentWriter -fuzztime $(FUZZTIME)
 	$(GO) test ./smtp/internal/queuefile -run '^$$' -fuzz FuzzRecords -fuzztime $(FUZZTIME)
+	$(GO) test ./smtp/internal/resolve -run '^$$' -fuzz FuzzParseNexthop -fuzztime $(FUZZTIME)
 
 bench: build
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./tests/bench/... -v
