@@ -119,11 +119,22 @@ func (c *Channel) write(avail int32) error {
 
 // WatchEOF returns a channel that is closed when master closes its end of
 // the status socket (reload, stop, or master death). Nobody ever writes to
-// a child on this descriptor, so any read that returns means "go away". The
-// read blocks one OS thread, which is cheaper than touching the shared
-// descriptor's flags to use the poller.
+// a child on this descriptor, so any readiness means "go away".
+//
+// Descriptor 5 must stay blocking (it is shared), so it cannot join Go's
+// poller directly. Instead it is watched through an epoll instance of our
+// own, which is pollable itself: the wait costs no thread. Should that
+// fail, a thread blocked in read(2) does the same job.
 func (c *Channel) WatchEOF() <-chan struct{} {
 	done := make(chan struct{})
+	if w, err := newEpollWatch(c.fd); err == nil {
+		go func() {
+			defer close(done)
+			defer w.close()
+			w.wait()
+		}()
+		return done
+	}
 	go func() {
 		defer close(done)
 		buf := make([]byte, 16)

@@ -94,6 +94,15 @@ func TestWatchEOFAndFailedAvail(t *testing.T) {
 	defer unix.Close(child)
 	c := New(child, 1, 0)
 	eof := c.WatchEOF()
+	time.Sleep(50 * time.Millisecond) // let the watcher start
+	if fl, _ := unix.FcntlInt(uintptr(child), unix.F_GETFL, 0); fl&unix.O_NONBLOCK != 0 {
+		t.Error("watching made the shared status descriptor non-blocking")
+	}
+	select {
+	case <-eof:
+		t.Fatal("EOF reported while master is still there")
+	default:
+	}
 	unix.Close(master)
 	select {
 	case <-eof:
