@@ -166,7 +166,7 @@ func (c *Conn) serveOne() error {
 	case ReqFindEndp:
 		return c.findEndp()
 	}
-	c.log.Warnf("unrecognized request: %q, ignored", req)
+	c.log.Warnf("unrecognized request: \"%s\", ignored", req)
 	return c.reply(StatBad)
 }
 
