@@ -3,7 +3,7 @@
 
 GO        ?= go
 BIN       := bin
-DAEMONS   := scache
+DAEMONS   := scache smtp lmtp
 PREFIX    ?= /usr/local
 LIBEXEC   ?= $(PREFIX)/lib/postfix-go
 MANDIR    ?= $(PREFIX)/share/man
@@ -18,6 +18,8 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -o $(BIN)/scache ./scache
+	$(GO) build -trimpath -o $(BIN)/smtp ./smtp
+	ln -f $(BIN)/smtp $(BIN)/lmtp  # one binary; the name selects LMTP, as in Postfix
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

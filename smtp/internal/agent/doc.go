@@ -1,0 +1,17 @@
+// Package agent is the delivery logic of smtp(8): one delivery request
+// from qmgr(8) in, one SMTP session to a literal next hop, every
+// recipient disposed of through the stock status services, and the
+// reply for qmgr out.
+//
+// The rule that shapes everything here is the one that keeps mail from
+// being lost: a recipient is marked done in the queue file, and so never
+// delivered again, only after the server accepted it (RCPT 2xx and
+// end-of-data 2xx) or after its bounce was recorded, and the reply to
+// qmgr says "final" only when every recipient's status was recorded.
+// Anything short of that defers.
+//
+// This first slice speaks plain SMTP, one command at a time, to a
+// bracketed literal address ("[127.0.0.1]:2525"). Names that need DNS,
+// TLS, connection caching and LMTP are deferred with an explicit reason
+// rather than attempted halfway.
+package agent

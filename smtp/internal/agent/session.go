@@ -1,0 +1,196 @@
+package agent
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/postfix-go/postfix-go/master-compat/statusclient"
+	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
+)
+
+// session is one SMTP connection. Its methods are the protocol steps in
+// order (greet, hello, transaction); each returns a *trouble when the
+// step failed in a way that ends the session, and the caller decides
+// what to say to the server on the way out.
+type session struct {
+	d           *delivery
+	conn        net.Conn
+	br          *bufio.Reader
+	bw          *bufio.Writer
+	host        string
+	namaddr     string // host[addr]
+	namaddrport string // host[addr]:port
+	features    smtpwire.Features
+	sizeLimit   int64
+	ropt        smtpwire.ReadOptions
+	// writeTimeout bounds each write of the command or content being
+	// sent (the stage's smtp_*_timeout).
+	writeTimeout time.Duration
+}
+
+// trouble is a failure that ends the session for all remaining
+// recipients: a site failure (throttle) or a message failure.
+type trouble struct {
+	dsn      statusclient.DSN
+	throttle bool // site failure: may become the hop status
+	// broken: the connection is unusable (I/O error); nothing more is
+	// sent. Otherwise RSET (when in a transaction) and QUIT follow.
+	broken bool
+	rset   bool
+}
+
+func newSession(d *delivery, conn net.Conn, dst destination) *session {
+	s := &session{
+		d:           d,
+		conn:        conn,
+		br:          bufio.NewReader(conn),
+		host:        dst.host,
+		namaddr:     fmt.Sprintf("%s[%s]", dst.host, dst.addr),
+		namaddrport: fmt.Sprintf("%s[%s]:%d", dst.host, dst.addr, dst.port),
+	}
+	// Every write gets its own deadline (stock's per-call timeouts);
+	// the writer is buffered because content writes are small.
+	s.bw = bufio.NewWriter(&deadlineWriter{conn: conn, timeout: &s.writeTimeout})
+	s.ropt = smtpwire.ReadOptions{
+		LineLimit:   d.a.cfg.LineLimit,
+		DisableUTF8: d.a.cfg.DisableUTF8,
+		Event: func(e smtpwire.Event) {
+			// Non-protocol lines are logged by stock only with
+			// PIPELINING, which this client does not use.
+			if e.Kind == smtpwire.EventNonProtocol {
+				return
+			}
+			text := e.LogText(d.req.QueueID, s.namaddrport, false)
+			if e.Kind == smtpwire.EventReplaced {
+				d.a.log.Info(text)
+			} else {
+				d.a.log.Warn(text)
+			}
+		},
+	}
+	return s
+}
+
+// run drives the session to its end and disposes of the recipients.
+func (s *session) run() {
+	t := s.greet()
+	if t == nil {
+		t = s.hello()
+	}
+	if t == nil {
+		t = s.transaction()
+	}
+	if t == nil {
+		return
+	}
+	if !t.broken && t.rset {
+		s.rset()
+	}
+	s.d.bulkFail(s, t.dsn, t.throttle)
+	if !t.broken {
+		s.quit()
+	}
+}
+
+// command sends one command line, bounded by timeout.
+func (s *session) command(cmd string, timeout time.Duration) error {
+	s.writeTimeout = timeout
+	if err := smtpwire.WriteCommand(s.bw, cmd); err != nil {
+		return ioErr("write", err)
+	}
+	if err := s.bw.Flush(); err != nil {
+		return ioErr("write", err)
+	}
+	return nil
+}
+
+// reply reads one server reply, bounded by timeout.
+func (s *session) reply(timeout time.Duration) (smtpwire.Reply, error) {
+	if timeout > 0 {
+		s.conn.SetReadDeadline(time.Now().Add(timeout))
+	} else {
+		s.conn.SetReadDeadline(time.Time{})
+	}
+	return smtpwire.ReadReply(s.br, &s.ropt)
+}
+
+// chat is command plus reply.
+func (s *session) chat(cmd string, timeout time.Duration) (smtpwire.Reply, error) {
+	if err := s.command(cmd, timeout); err != nil {
+		return smtpwire.Reply{}, err
+	}
+	return s.reply(timeout)
+}
+
+// ioTrouble is smtp_stream_except(): a timeout or lost connection is a
+// site failure with 4.4.2. A local reply-filter error is 4.3.0.
+func (s *session) ioTrouble(err error, stage string) *trouble {
+	var ioe *smtpwire.IOError
+	if errors.As(err, &ioe) {
+		return &trouble{dsn: localDSN(smtpwire.StatusIOError, ioe.Reason(s.namaddr, stage)), throttle: true, broken: true}
+	}
+	return &trouble{dsn: localDSN(smtpwire.StatusDataError, "local data error while talking to "+s.namaddr),
+		throttle: true, broken: true}
+}
+
+// replyDSN describes a server reply that made a command fail.
+func (s *session) replyDSN(r smtpwire.Reply, status, reason string) statusclient.DSN {
+	return statusclient.DSN{Status: status, DiagType: "smtp", DiagText: r.Logged(),
+		MTAType: "dns", MTAName: s.host, Reason: reason}
+}
+
+// refused is a greeting or HELO reject: "refused to talk to me".
+func (s *session) refused(r smtpwire.Reply) *trouble {
+	f := smtpwire.ClassifyFailure(r, s.d.a.cfg.SoftBounce)
+	reason := fmt.Sprintf("%shost %s refused to talk to me: %s", f.ReasonPrefix, s.namaddr, r.Logged())
+	return &trouble{dsn: s.replyDSN(r, f.Status, reason), throttle: true}
+}
+
+// said is a MAIL/RCPT/DATA reject: "host %s said: ... (in reply to %s)".
+func (s *session) said(r smtpwire.Reply, inReplyTo string) statusclient.DSN {
+	f := smtpwire.ClassifyFailure(r, s.d.a.cfg.SoftBounce)
+	return s.replyDSN(r, f.Status, f.ReasonPrefix+r.Said(s.namaddr, inReplyTo))
+}
+
+// rset ends a failed transaction; its outcome does not matter.
+func (s *session) rset() {
+	if s.command("RSET", s.d.a.cfg.Timeouts.RSET) == nil {
+		s.reply(s.d.a.cfg.Timeouts.RSET)
+	}
+}
+
+// quit ends the session; errors after the transaction are ignored, and
+// by default the reply is not awaited (smtp_skip_quit_response).
+func (s *session) quit() {
+	if s.command("QUIT", s.d.a.cfg.Timeouts.Quit) == nil && !s.d.a.cfg.SkipQuitResponse {
+		s.reply(s.d.a.cfg.Timeouts.Quit)
+	}
+}
+
+func ioErr(op string, err error) error {
+	var ioe *smtpwire.IOError
+	if errors.As(err, &ioe) {
+		return err
+	}
+	timeout := errors.Is(err, os.ErrDeadlineExceeded)
+	return &smtpwire.IOError{Op: op, Timeout: timeout, Err: err}
+}
+
+// deadlineWriter sets a fresh write deadline before every write.
+type deadlineWriter struct {
+	conn    net.Conn
+	timeout *time.Duration
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	if *w.timeout > 0 {
+		w.conn.SetWriteDeadline(time.Now().Add(*w.timeout))
+	} else {
+		w.conn.SetWriteDeadline(time.Time{})
+	}
+	return w.conn.Write(p)
+}
