@@ -15,6 +15,11 @@ import (
 type daemon struct {
 	cfg   agent.Config
 	flags string // master.cf flags=..., accepted but not applied yet
+	// cacheOff names why connection caching is off despite its
+	// parameters; cacheService and cacheTimeout are the scache client's.
+	cacheOff     string
+	cacheService string
+	cacheTimeout time.Duration
 }
 
 // loadParams picks the personality from the process name and reads the
@@ -92,6 +97,7 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	cfg.DelayResolution = gen.DelayLoggingResolutionLimit
 	cfg.FlushDomains = plainDomains(str("fast_flush_domains"))
 	cfg.ParentMatches = hasWord(str("parent_domain_matches_subdomains"), "fast_flush_domains")
+	errs = append(errs, d.loadCacheParams(rt, p, str, bool_, tm))
 	cfg.BounceService = gen.BounceServiceName
 	cfg.DeferService = gen.DeferServiceName
 	cfg.TraceService = gen.TraceServiceName
@@ -128,3 +134,59 @@ func hasWord(list, word string) bool {
 }
 
 func isListSep(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' || r == '\n' }
+
+// loadCacheParams reads the connection cache parameters. Caching is
+// switched off where this agent cannot label sessions like stock does:
+// SASL password maps (label fields for sender/next-hop/host, and this
+// agent does not authenticate) and TLS levels above "may" (this agent
+// has no TLS, and stock would expect a TLS context in the properties).
+func (d *daemon) loadCacheParams(rt *server.Runtime, p string, str func(string) string,
+	bool_ func(string) bool, tm func(string, int64) time.Duration) error {
+	c := &d.cfg.Cache
+	c.Service = rt.Args.ServiceName
+	for _, w := range strings.FieldsFunc(str(p+"connection_cache_destinations"), isListSep) {
+		if strings.ContainsAny(strings.TrimLeft(w, "!"), ":/") {
+			rt.Log.Warnf("%sconnection_cache_destinations: table and file entries are not supported by this %s: %s",
+				p, rt.Args.ProcessName, w)
+			continue
+		}
+		c.Destinations = append(c.Destinations, w)
+	}
+	c.OnDemand = bool_(p + "connection_cache_on_demand")
+	c.TimeLimit = int(tm(p+"connection_cache_time_limit", 1) / time.Second)
+	c.ReuseTimeLimit = tm(p+"connection_reuse_time_limit", 1)
+	n, err := rt.Config.Int(p+"connection_reuse_count_limit", config.WithMin(0))
+	c.ReuseCountLimit = n
+	lvlName := strings.ToLower(str(p + "tls_security_level"))
+	if lvlName == "" && !d.cfg.LMTP {
+		// The obsolete smtp_use_tls/smtp_enforce_tls.
+		if bool_(p + "enforce_tls") {
+			lvlName = "encrypt"
+		} else if bool_(p + "use_tls") {
+			lvlName = "may"
+		}
+	}
+	level, ok := tlsLevels[lvlName]
+	if !ok {
+		level = 99 // unknown: caching off
+	}
+	c.TLSLevel = level
+	d.cacheOff = ""
+	switch {
+	case d.cfg.LMTP:
+		d.cacheOff = "LMTP"
+	case str(p+"sasl_password_maps") != "":
+		d.cacheOff = p + "sasl_password_maps"
+	case level > 1:
+		d.cacheOff = p + "tls_security_level"
+	}
+	d.cacheService = str("connection_cache_service_name")
+	d.cacheTimeout = tm("connection_cache_protocol_timeout", 1)
+	return err
+}
+
+// tlsLevels are the numeric TLS levels of tls.h.
+var tlsLevels = map[string]int{
+	"": 0, "none": 0, "may": 1, "encrypt": 2, "fingerprint": 3, "dane": 5,
+	"dane-only": 6, "verify": 7, "secure": 8,
+}

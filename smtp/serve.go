@@ -8,6 +8,7 @@ import (
 
 	"github.com/postfix-go/postfix-go/master-compat/server"
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
+	"github.com/postfix-go/postfix-go/scache/client"
 	"github.com/postfix-go/postfix-go/smtp/internal/agent"
 	"github.com/postfix-go/postfix-go/smtp/internal/deliver"
 	"github.com/postfix-go/postfix-go/smtp/internal/queuefile"
@@ -25,6 +26,22 @@ func (d *daemon) postInit(rt *server.Runtime) (any, error) {
 	if d.flags != "" {
 		rt.Log.Warnf("flags=%s is not implemented by this %s and is ignored", d.flags, rt.Args.ProcessName)
 	}
+	prefix := "smtp_"
+	if d.cfg.LMTP {
+		prefix = "lmtp_"
+	}
+	warnUnsupported(rt.Config, prefix, rt.Args.ProcessName, rt.Log.Warn)
+	if d.cfg.Cache.TLSLevel == tlsLevels["may"] {
+		rt.Log.Warnf("%stls_security_level = may: opportunistic TLS is not implemented by this %s yet; mail is sent without TLS",
+			prefix, rt.Args.ProcessName)
+	}
+	if tlsRequired(d.cfg.Cache.TLSLevel) {
+		// Never downgrade a delivery the administrator required to be
+		// encrypted: defer everything until TLS is implemented.
+		d.cfg.Unavailable = "TLS is required by the configuration (" + prefix +
+			"tls_security_level) but this " + rt.Args.ProcessName + "(8) does not implement TLS yet"
+		rt.Log.Warnf("%s", d.cfg.Unavailable+": deferring all mail")
+	}
 	status := statusclient.New(statusclient.Config{
 		BounceService: gen.BounceServiceName,
 		DeferService:  gen.DeferServiceName,
@@ -34,9 +51,19 @@ func (d *daemon) postInit(rt *server.Runtime) (any, error) {
 		Timeout:       gen.IPCTimeout,
 		Warn:          rt.Log.Warn,
 	})
+	a := agent.New(d.cfg, status, rt.Log)
+	if d.cfg.Cache.Enabled() && d.cacheOff == "" {
+		// Like stock post_init: one lazy client per process.
+		a.Cache = client.New("private/"+d.cacheService, client.Options{
+			Timeout:     d.cacheTimeout,
+			IdleTimeout: gen.IPCIdle,
+			TTL:         gen.IPCTTL,
+			Warn:        rt.Log.Warn,
+		})
+	}
 	return &service{
 		rt:    rt,
-		agent: agent.New(d.cfg, status, rt.Log),
+		agent: a,
 		// The process works inside queue_directory (chroot or chdir),
 		// so queue file paths are relative, as stock prints them.
 		layout: queuefile.NewLayout("", gen.HashQueueNames, gen.HashQueueDepth),

@@ -30,6 +30,11 @@ type Config struct {
 	// LMTP is the lmtp personality (argv[0] "lmtp"). This slice does
 	// not speak LMTP yet and defers such requests.
 	LMTP bool
+	// Unavailable, when set, is why this agent must not deliver at all
+	// with the configuration it was given (for example a TLS level it
+	// cannot honour): every recipient is deferred with this 4.x reason
+	// rather than sent in a way the administrator did not allow.
+	Unavailable string
 	// HeloName is smtp_helo_name, already expanded.
 	HeloName string
 	// MyHostname is $myhostname (greeting loop warnings).
@@ -61,6 +66,9 @@ type Config struct {
 	// whether fast_flush_domains is in parent_domain_matches_subdomains.
 	FlushDomains  []string
 	ParentMatches bool
+	// Cache is the connection cache configuration; it applies only
+	// when Agent.Cache is set.
+	Cache CacheConfig
 	// Service names, for the texts stock builds from them.
 	BounceService, DeferService, TraceService, VerifyService string
 }
@@ -100,6 +108,8 @@ type Agent struct {
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Cache is the scache client; nil disables connection caching.
+	Cache Cache
 }
 
 // New returns an agent.

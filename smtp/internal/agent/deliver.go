@@ -9,6 +9,7 @@ import (
 
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
 	"github.com/postfix-go/postfix-go/smtp/internal/deliver"
+	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
 
 // delivery is the state of one request: the recipients still to be
@@ -32,6 +33,12 @@ type delivery struct {
 	// (SMTP_MISC_FLAG_COMPLETE_SESSION); connection trouble with a later
 	// server then does not throttle the destination.
 	completed bool
+	// Connection caching for this request (smtp_cache_policy):
+	// cacheLoad looks up cached sessions, cacheStore makes new sessions
+	// cacheable, reqNexthop is the request next-hop of destination
+	// labels until the first good session.
+	cacheLoad, cacheStore bool
+	reqNexthop            string
 }
 
 // rcpt is one recipient and how far it got.
@@ -50,6 +57,9 @@ func (a *Agent) Deliver(ctx context.Context, req *deliver.Request, msg Message) 
 		d.rcpts = append(d.rcpts, rcpt{Recipient: r})
 	}
 	switch {
+	case a.cfg.Unavailable != "":
+		d.final = true
+		d.bulkFail(nil, localDSN("4.3.0", "mail transport unavailable: "+a.cfg.Unavailable), true)
 	case a.cfg.LMTP:
 		d.final = true
 		d.bulkFail(nil, localDSN("4.3.0", "mail transport unavailable: LMTP delivery is not implemented by this lmtp(8)"), true)
@@ -89,7 +99,10 @@ func (d *delivery) deliverAll() {
 		if err != nil {
 			d.bulkFail(nil, localDSN("4.3.0", err.Error()), true)
 		} else {
-			d.try(dst)
+			if n == 0 {
+				d.cachePolicy(hop, dst)
+			}
+			d.try(dst, hop)
 		}
 		// Recipients kept for the next server become pending again.
 		for i := range d.rcpts {
@@ -108,21 +121,53 @@ func (d *delivery) pending() bool {
 	return false
 }
 
-// try connects to one destination and runs a session there.
-func (d *delivery) try(dst destination) {
-	addrport := net.JoinHostPort(dst.addr, strconv.Itoa(dst.port))
-	conn, err := d.a.dial(d.ctx, addrport)
-	if err != nil {
-		reason := fmt.Sprintf("connect to %s[%s]:%d: %s", dst.host, dst.addr, dst.port, connectError(err))
-		d.a.log.Info(reason)
-		d.bulkFail(nil, localDSN("4.4.1", reason), true)
-		return
+// try runs one session with one destination: a cached connection when
+// caching applies and one passes the RSET probe, else a new one.
+func (d *delivery) try(dst destination, hop string) {
+	var s *session
+	if d.a.Cache != nil && d.cacheLoad {
+		s = d.reuse(dst, hop)
 	}
-	s := newSession(d, conn, dst)
-	defer conn.Close()
-	s.run()
-	// Time stamps belong to one session (smtp_cleanup_session).
+	if s == nil {
+		start := d.a.now()
+		addrport := net.JoinHostPort(dst.addr, strconv.Itoa(dst.port))
+		conn, err := d.a.dial(d.ctx, addrport)
+		if err != nil {
+			reason := fmt.Sprintf("connect to %s[%s]:%d: %s", dst.host, dst.addr, dst.port, connectError(err))
+			d.a.log.Info(reason)
+			d.bulkFail(nil, localDSN("4.4.1", reason), true)
+			return
+		}
+		s = newSession(d, conn, dst)
+		s.nexthop = hop
+		s.tlsLevel = d.a.cfg.Cache.TLSLevel
+		if d.a.Cache != nil && d.cacheStore {
+			// smtp_session_alloc: cacheable until connect start +
+			// smtp_connection_reuse_time_limit.
+			s.expire = start.Add(d.a.cfg.Cache.ReuseTimeLimit)
+			if s.expire.IsZero() {
+				s.expire = start
+			}
+		}
+	}
+	t := s.run()
+	// learn() replaced the features; literal next-hops are best MX.
+	if !s.fromCache {
+		s.features |= smtpwire.FeatureBestMX
+	}
+	if s.kept && !s.noCache {
+		d.save(s)
+	} else {
+		s.conn.Close()
+	}
+	if t == nil || !t.throttle {
+		// Only the first good session is bound to the next-hop name.
+		d.reqNexthop = ""
+	}
+	// Time stamps and the reuse count belong to one session
+	// (smtp_cleanup_session).
 	d.req.Stats.ConnSetupDone, d.req.Stats.DeliverDone = zeroTime, zeroTime
+	d.req.Stats.ReuseCount = 0
 }
 
 // bulkFail is smtp_bulk_fail(): every recipient not yet disposed of in

@@ -18,6 +18,9 @@ type destination struct {
 	host string // as shown in host[addr]: the literal address itself
 	addr string
 	port int
+	// domain is the bare domain as written (no [], no :port), matched
+	// against smtp_connection_cache_destinations.
+	domain string
 }
 
 // parseNexthop accepts what this slice can reach without DNS: a
@@ -46,6 +49,7 @@ func parseNexthop(hop string) (destination, error) {
 	} else if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.Count(h, ":") == 1 {
 		host, port = h[:i], h[i+1:]
 	}
+	domain := host
 	host = strings.TrimPrefix(host, "ipv6:")
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
@@ -55,7 +59,7 @@ func parseNexthop(hop string) (destination, error) {
 	if err != nil {
 		return destination{}, fmt.Errorf("%s: %v", hop, err)
 	}
-	return destination{host: ip.String(), addr: ip.String(), port: p}, nil
+	return destination{host: ip.String(), domain: domain, addr: ip.String(), port: p}, nil
 }
 
 // parsePort takes a number or one of the few service names an SMTP

@@ -12,6 +12,8 @@
 //
 // This first slice speaks plain SMTP, one command at a time, to a
 // bracketed literal address ("[127.0.0.1]:2525"). Names that need DNS,
-// TLS, connection caching and LMTP are deferred with an explicit reason
-// rather than attempted halfway.
+// TLS and LMTP are deferred with an explicit reason rather than
+// attempted halfway. Connection caching through scache(8) works as in
+// stock 3.7.11 for plain sessions (cache.go), with labels and property
+// strings that stock smtp processes of the same service can share.
 package agent

@@ -22,6 +22,8 @@ type session struct {
 	br          *bufio.Reader
 	bw          *bufio.Writer
 	host        string
+	addr        string
+	port        int
 	namaddr     string // host[addr]
 	namaddrport string // host[addr]:port
 	features    smtpwire.Features
@@ -30,6 +32,15 @@ type session struct {
 	// writeTimeout bounds each write of the command or content being
 	// sent (the stage's smtp_*_timeout).
 	writeTimeout time.Duration
+
+	// Connection cache state (smtp_session.c).
+	fromCache  bool      // taken from scache (FROM_CACHE)
+	nexthop    string    // iterator next-hop, for the destination properties
+	tlsLevel   int       // TLS level for the endpoint label
+	reuseCount int       // times this connection was reused before
+	expire     time.Time // zero: not cacheable
+	noCache    bool      // something abnormal happened
+	kept       bool      // transaction ended without QUIT, to be saved
 }
 
 // trouble is a failure that ends the session for all remaining
@@ -49,6 +60,8 @@ func newSession(d *delivery, conn net.Conn, dst destination) *session {
 		conn:        conn,
 		br:          bufio.NewReader(conn),
 		host:        dst.host,
+		addr:        dst.addr,
+		port:        dst.port,
 		namaddr:     fmt.Sprintf("%s[%s]", dst.host, dst.addr),
 		namaddrport: fmt.Sprintf("%s[%s]:%d", dst.host, dst.addr, dst.port),
 	}
@@ -61,6 +74,9 @@ func newSession(d *delivery, conn net.Conn, dst destination) *session {
 		Event: func(e smtpwire.Event) {
 			// Non-protocol lines are logged by stock only with
 			// PIPELINING, which this client does not use.
+			// Malformed replies make the session non-cacheable
+			// (smtp_chat_resp).
+			s.noCache = true
 			if e.Kind == smtpwire.EventNonProtocol {
 				return
 			}
@@ -76,17 +92,26 @@ func newSession(d *delivery, conn net.Conn, dst destination) *session {
 }
 
 // run drives the session to its end and disposes of the recipients.
-func (s *session) run() {
-	t := s.greet()
-	if t == nil {
-		t = s.hello()
+// A session taken from the cache starts at the transaction. Any
+// trouble makes the session non-cacheable.
+func (s *session) run() *trouble {
+	var t *trouble
+	if s.fromCache {
+		t = s.checkFeatures()
+	} else {
+		t = s.greet()
+		if t == nil {
+			t = s.hello()
+		}
 	}
 	if t == nil {
 		t = s.transaction()
 	}
 	if t == nil {
-		return
+		return nil
 	}
+	s.noCache = true
+	s.kept = false
 	if !t.broken && t.rset {
 		s.rset()
 	}
@@ -94,6 +119,7 @@ func (s *session) run() {
 	if !t.broken {
 		s.quit()
 	}
+	return t
 }
 
 // command sends one command line, bounded by timeout.
@@ -115,7 +141,11 @@ func (s *session) reply(timeout time.Duration) (smtpwire.Reply, error) {
 	} else {
 		s.conn.SetReadDeadline(time.Time{})
 	}
-	return smtpwire.ReadReply(s.br, &s.ropt)
+	r, err := smtpwire.ReadReply(s.br, &s.ropt)
+	if err != nil || r.ProtocolError {
+		s.noCache = true
+	}
+	return r, err
 }
 
 // chat is command plus reply.
@@ -156,10 +186,15 @@ func (s *session) said(r smtpwire.Reply, inReplyTo string) statusclient.DSN {
 	return s.replyDSN(r, f.Status, f.ReasonPrefix+r.Said(s.namaddr, inReplyTo))
 }
 
-// rset ends a failed transaction; its outcome does not matter.
+// rset ends a failed transaction; a failure only makes the session
+// non-cacheable.
 func (s *session) rset() {
-	if s.command("RSET", s.d.a.cfg.Timeouts.RSET) == nil {
-		s.reply(s.d.a.cfg.Timeouts.RSET)
+	if s.command("RSET", s.d.a.cfg.Timeouts.RSET) != nil {
+		s.noCache = true
+		return
+	}
+	if r, err := s.reply(s.d.a.cfg.Timeouts.RSET); err != nil || r.Class() != 2 {
+		s.noCache = true
 	}
 }
 

@@ -24,7 +24,7 @@ func (s *session) transaction() *trouble {
 			d.req.DataSize, float64(s.sizeLimit), s.namaddr))}
 	}
 	d.req.Stats.ConnSetupDone = d.a.now()
-	d.req.Stats.ReuseCount = 0
+	d.req.Stats.ReuseCount = s.reuseCount
 	r, err := s.chat(s.mailCommand(), cfg.Timeouts.Mail)
 	if err != nil {
 		return s.ioTrouble(err, smtpwire.StageMail)
@@ -41,7 +41,7 @@ func (s *session) transaction() *trouble {
 		// Everybody was rejected and disposed of already.
 		d.completed = true
 		s.rset()
-		s.quit()
+		s.finish()
 		return nil
 	}
 	if d.req.Flags.TraceOnly() {
@@ -49,7 +49,7 @@ func (s *session) transaction() *trouble {
 		// = rcpt): the RCPT reply is the answer.
 		d.completed = true
 		s.rset()
-		s.quit()
+		s.finish()
 		for _, a := range accepted {
 			d.sent(a.index, s.namaddrport, s.sentDSN(a.reply), s.features&smtpwire.FeatureDSN != 0)
 		}
@@ -76,8 +76,9 @@ func (s *session) transaction() *trouble {
 	}
 	d.req.Stats.DeliverDone = d.a.now()
 	// The server has the message: say goodbye first, so that it does
-	// not wait for us while the status services are busy.
-	s.quit()
+	// not wait for us while the status services are busy. A cacheable
+	// session gets no QUIT and is saved after the status reports.
+	s.finish()
 	dsn := s.sentDSN(r)
 	for _, a := range accepted {
 		d.sent(a.index, s.namaddrport, dsn, s.features&smtpwire.FeatureDSN != 0)
@@ -107,6 +108,9 @@ func (s *session) recipients() ([]acceptedRcpt, *trouble) {
 		if r.Class() == 2 {
 			accepted = append(accepted, acceptedRcpt{i, r})
 			continue
+		}
+		if smtpwire.CheckCode(r.Code) {
+			s.noCache = true
 		}
 		s.rcptFail(i, s.said(r, "RCPT TO command"))
 	}

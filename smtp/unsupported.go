@@ -1,0 +1,49 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/postfix-go/postfix-go/master-compat/config"
+)
+
+// unsupported lists parameter suffixes (after "smtp_"/"lmtp_") that this
+// agent does not implement yet. Setting one to anything but its stock
+// default is logged at start-up, so that no setting is ignored silently.
+var unsupported = []string{
+	"tls_policy_maps", "tls_cert_file", "tls_key_file", "tls_CAfile", "tls_CApath",
+	"tls_mandatory_protocols", "tls_protocols", "tls_mandatory_ciphers", "tls_ciphers",
+	"tls_fingerprint_cert_match", "tls_servername", "tls_wrappermode", "tls_connection_reuse",
+	"sasl_auth_enable", "sasl_password_maps", "sasl_mechanism_filter", "sasl_security_options",
+	"generic_maps", "header_checks", "mime_header_checks", "nested_header_checks", "body_checks",
+	"send_xforward_command", "bind_address", "bind_address6", "fallback_relay",
+	"host_lookup", "dns_support_level", "address_preference", "mx_address_limit", "mx_session_limit",
+	"sender_dependent_authentication", "delivery_status_filter", "dns_reply_filter",
+	"reply_filter", "pix_workarounds", "pix_workaround_maps", "pix_workaround_threshold_time",
+	"pix_workaround_delay_time", "always_send_ehlo", "defer_if_no_mx_address_found",
+	"send_dummy_mail_auth", "cname_overrides_servername", "randomize_addresses",
+	"balance_inet_protocols", "tcp_port", "enforce_tls", "use_tls",
+}
+
+// warnUnsupported logs each unsupported parameter that is set to a
+// non-default value. It reads values raw: loading them would store
+// defaults and change what later "$name" expansions see.
+func warnUnsupported(cfg *config.Dict, prefix, process string, warn func(string)) {
+	for _, suffix := range unsupported {
+		name := prefix + suffix
+		raw, set := cfg.Lookup(name)
+		if !set {
+			continue
+		}
+		def, _ := config.BuiltinDefault(name)
+		if strings.TrimSpace(raw) == strings.TrimSpace(def) {
+			continue
+		}
+		warn(name + " = " + raw + " is not supported by this " + process + " yet and is ignored")
+	}
+}
+
+// tlsRequired tells whether the TLS settings demand encryption, which
+// this agent cannot provide: mail must then wait rather than go out in
+// plaintext.
+// Unknown level names map to a level above all others and land here too.
+func tlsRequired(level int) bool { return level >= tlsLevels["encrypt"] }
