@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: a private Postfix 3.7 instance (own config, queue, ports and
-# maillog_file) with our scache swapped into its master.cf, mail injected
-# with smtp-source, delivered by the stock smtp(8) through our connection
-# cache to a local smtp-sink, and a summary of what happened.
+# maillog_file) with our scache and smtp swapped into its master.cf, mail
+# injected with smtp-source, delivered by our smtp(8) (or the stock one
+# with SMTP_AGENT=stock) through our connection cache to a local
+# smtp-sink, and a summary of what happened.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 MESSAGES=${MESSAGES:-500}
@@ -31,6 +32,10 @@ chown postfix "$D/data"
 # symbolic links that leave the directory.
 for f in /usr/lib/postfix/sbin/*; do ln "$f" "$D/libexec/" 2>/dev/null || cp -p "$f" "$D/libexec/"; done
 rm "$D/libexec/scache"; install -m 0755 "$top/bin/scache" "$D/libexec/scache"
+# SMTP_AGENT=stock keeps Postfix's smtp(8); by default ours delivers too.
+if [ "${SMTP_AGENT:-ours}" = ours ]; then
+  rm "$D/libexec/smtp"; install -m 0755 "$top/bin/smtp" "$D/libexec/smtp"
+fi
 postconf -c "$D/etc" -e queue_directory="$D/spool" data_directory="$D/data" daemon_directory="$D/libexec" \
   maillog_file="$D/maillog" maillog_file_prefixes="$D" inet_interfaces=127.0.0.1 syslog_name=postfix-go-demo \
   compatibility_level=3.6 myhostname=demo.example mydestination= default_transport=smtp relay_transport=smtp \
@@ -64,6 +69,7 @@ echo "over reused sessions: $reused (conn_use>=2)"
 echo "deferred/bounced:     $(grep -cE 'status=(deferred|bounced)' "$log" || true)"
 echo "highest conn_use:     $(grep -o 'conn_use=[0-9]*' "$log" | cut -d= -f2 | sort -n | tail -1)"
 echo "our scache process:   $(pgrep -af "$D/libexec/scache|scache -l -t unix" | grep -v pgrep | head -1 || echo '(exited)')"
+echo "smtp(8) agent:        ${SMTP_AGENT:-ours} ($(grep -c "/smtp\[" "$log") log lines)"
 echo
 echo "== a few delivery lines"
 grep ' status=sent ' "$log" | grep conn_use= | head -3
