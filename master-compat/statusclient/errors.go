@@ -1,13 +1,11 @@
 package statusclient
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"strings"
 	"syscall"
+
+	"github.com/postfix-go/postfix-go/master-compat/errno"
 )
 
 // Stages of an exchange, as the stock warnings name them.
@@ -44,7 +42,7 @@ func (e *Error) errno() syscall.Errno {
 	if e.handshake {
 		return 0
 	}
-	return errnoOf(e.Err)
+	return errno.Of(e.Err)
 }
 
 // isHandshake reports whether err failed on the server's announcement.
@@ -60,7 +58,7 @@ const (
 )
 
 func (e *Error) Error() string {
-	m := strerror(e.errno())
+	m := errno.Text(e.errno())
 	switch {
 	case e.Attempt > 0:
 		return fmt.Sprintf("connect #%d to subsystem %s: %s", e.Attempt, e.Path, m)
@@ -88,37 +86,4 @@ func (e *StatusError) Error() string {
 func IsFatal(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Fatal
-}
-
-// errnoOf is the errno a stock client would see after err: the system
-// error if there is one, ETIMEDOUT for a deadline, ECANCELED for a
-// cancelled context, and 0 for protocol problems and end-of-input.
-func errnoOf(err error) syscall.Errno {
-	var en syscall.Errno
-	var ne net.Error
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &en):
-		return en
-	case errors.Is(err, context.Canceled):
-		return syscall.ECANCELED
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded),
-		errors.As(err, &ne) && ne.Timeout():
-		return syscall.ETIMEDOUT
-	}
-	return 0
-}
-
-// strerror renders errno like Postfix's %m: glibc's text (Go's table has
-// the same words, lower-cased) and "Application error" for errno 0.
-func strerror(e syscall.Errno) string {
-	if e == 0 {
-		return "Application error"
-	}
-	s := e.Error()
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

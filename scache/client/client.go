@@ -1,12 +1,9 @@
 package client
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -14,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/postfix-go/postfix-go/master-compat/attr"
+	"github.com/postfix-go/postfix-go/master-compat/errno"
 )
 
 // Defaults of the stock parameters behind a Client.
@@ -136,7 +134,7 @@ func (c *Client) SaveEndp(ttl int, label, prop string, fd int) {
 	})
 	c.mu.Unlock()
 	if err := syscall.Close(fd); err != nil {
-		c.warnf("%s: close(%d): %s", myname, fd, strerror(errnoOf(err)))
+		c.warnf("%s: close(%d): %s", myname, fd, errno.Text(errno.Of(err)))
 	}
 }
 
@@ -241,14 +239,14 @@ func (c *Client) run(saveEndp bool, op func(*Conn) error) {
 				c.touch()
 				return
 			}
-			e := errnoOf(err)
+			e := errno.Of(err)
 			gone := e == syscall.EPIPE || e == syscall.ENOENT
 			show := c.verbose != nil || !gone
 			if saveEndp {
 				show = c.verbose != nil || count > 1 || (e != 0 && !gone)
 			}
 			if show {
-				c.warnf("problem talking to service %s: %s", c.path, strerror(e))
+				c.warnf("problem talking to service %s: %s", c.path, errno.Text(e))
 			}
 		}
 		if tries >= maxTries-1 {
@@ -284,7 +282,7 @@ func (c *Client) access() *Conn {
 	d := net.Dialer{Timeout: c.timeout}
 	nc, err := d.Dial("unix", c.path)
 	if err != nil {
-		c.warnf("connect to %s: %s", c.path, strerror(errnoOf(err)))
+		c.warnf("connect to %s: %s", c.path, errno.Text(errno.Of(err)))
 		return nil
 	}
 	c.verbosef("auto_clnt_open: connected to %s", c.path)
@@ -295,7 +293,7 @@ func (c *Client) access() *Conn {
 	conn, err := newConn(uc, c.path, c.timeout, c.warn, &stickyReader{r: uc})
 	if err != nil {
 		uc.Close()
-		c.warnf("connect to %s: %s", c.path, strerror(errnoOf(err)))
+		c.warnf("connect to %s: %s", c.path, errno.Text(errno.Of(err)))
 		return nil
 	}
 	c.conn = conn
@@ -404,35 +402,4 @@ func (s *stickyReader) Read(p []byte) (int, error) {
 		s.failed = true
 	}
 	return n, err
-}
-
-// errnoOf is the errno a stock client would see after err: the system
-// error if there is one, ETIMEDOUT for a deadline, and 0 for protocol
-// problems and end-of-input (stock clears errno before each try).
-func errnoOf(err error) syscall.Errno {
-	var en syscall.Errno
-	var ne net.Error
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &en):
-		return en
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return syscall.ETIMEDOUT
-	}
-	return 0
-}
-
-// strerror renders errno like Postfix's %m: glibc's text ("Broken
-// pipe"; Go's table is the same, lower-cased) and "Application error"
-// for errno 0.
-func strerror(e syscall.Errno) string {
-	if e == 0 {
-		return "Application error"
-	}
-	s := e.Error()
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/postfix-go/postfix-go/master-compat/errno"
 	"github.com/postfix-go/postfix-go/scache/internal/cache"
 	"github.com/postfix-go/postfix-go/scache/internal/service"
 )
@@ -588,8 +589,8 @@ func TestStrerror(t *testing.T) {
 		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", unix.ENOENT)}, "No such file or directory"},
 		{os.ErrDeadlineExceeded, "Connection timed out"},
 	} {
-		if got := strerror(errnoOf(tc.err)); got != tc.want {
-			t.Errorf("strerror(errnoOf(%v)) = %q, want %q", tc.err, got, tc.want)
+		if got := errno.Text(errno.Of(tc.err)); got != tc.want {
+			t.Errorf("errno.Text(errno.Of(%v)) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }

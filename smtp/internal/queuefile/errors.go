@@ -78,7 +78,7 @@ func Chain(err error) []*Error {
 }
 
 // errnoText renders err the way Postfix's "%m" does: glibc's
-// strerror() text, which is Go's errno text with a capital first letter
+// errno.Text() text, which is Go's errno text with a capital first letter
 // ("No such file or directory"). Non-errno errors keep their own text.
 func errnoText(err error) string {
 	var pe *os.PathError
@@ -100,13 +100,4 @@ func errnoText(err error) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// errnoOf extracts the errno from err (0 when there is none).
-func errnoOf(err error) syscall.Errno {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	return 0
 }
