@@ -34,16 +34,11 @@ func runEvent(e *env, svc EventService, retire time.Duration) Reason {
 	if retire > 0 {
 		retireC = time.After(retire)
 	}
-	var mu sync.Mutex
-	clients, served := 0, 0
-	closedc := make(chan struct{}, 1)
+	cl := newClients()
 	finish := func(r Reason) Reason {
 		e.closeListeners()
 		if d, ok := svc.(Drainer); ok {
-			mu.Lock()
-			n := clients
-			mu.Unlock()
-			return d.Drain(n)
+			return d.Drain(cl.count())
 		}
 		return r
 	}
@@ -54,48 +49,24 @@ func runEvent(e *env, svc EventService, retire time.Duration) Reason {
 		case <-retireC:
 			return finish(Retired)
 		case <-idle.fire:
-			mu.Lock()
-			n := clients
-			mu.Unlock()
-			if n == 0 {
+			if cl.count() == 0 {
 				return IdleLimit
 			}
 		case err := <-acceptErrs:
 			e.errorf("accept connection: %v", err)
 			return Failed
 		case c := <-conns:
-			mu.Lock()
-			clients++
-			mu.Unlock()
-			idle.stop()
+			cl.opened(idle)
 			var once sync.Once
 			e.status.Begin()
-			svc.Start(c, func() {
-				once.Do(func() {
-					mu.Lock()
-					clients--
-					served++
-					mu.Unlock()
-					select {
-					case closedc <- struct{}{}:
-					default:
-					}
-				})
-			})
+			svc.Start(c, func() { once.Do(cl.closed) })
 			if err := e.status.End(); err != nil {
 				return finish(MasterGone)
 			}
-		case <-closedc:
-			mu.Lock()
-			n, used := clients, served
-			mu.Unlock()
-			if n > 0 {
-				continue
+		case <-cl.closedc:
+			if r, done := cl.afterClose(e.limits.MaxUse, idle); done {
+				return r
 			}
-			if e.limits.MaxUse > 0 && used >= e.limits.MaxUse {
-				return UseLimit
-			}
-			idle.start()
 		}
 	}
 }

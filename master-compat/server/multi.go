@@ -2,7 +2,6 @@ package server
 
 import (
 	"net"
-	"sync"
 )
 
 // Session is one client connection of a multi-client service (scache).
@@ -34,9 +33,7 @@ func runMulti(e *env, svc MultiService) Reason {
 	idle := newIdleTimer(e.limits.MaxIdle)
 	idle.start()
 
-	var mu sync.Mutex
-	clients, served := 0, 0
-	closedc := make(chan struct{}, 1)
+	cl := newClients()
 	masterDown := make(chan struct{}, 1)
 
 	for {
@@ -46,42 +43,22 @@ func runMulti(e *env, svc MultiService) Reason {
 		case <-masterDown:
 			return MasterGone
 		case <-idle.fire:
-			mu.Lock()
-			n := clients
-			mu.Unlock()
-			if n == 0 {
+			if cl.count() == 0 {
 				return IdleLimit
 			}
 		case err := <-acceptErrs:
 			e.errorf("accept connection: %v", err)
 			return Failed
 		case c := <-conns:
-			mu.Lock()
-			clients++
-			mu.Unlock()
-			idle.stop()
+			cl.opened(idle)
 			go func() {
 				e.serveSession(svc, c, masterDown)
-				mu.Lock()
-				clients--
-				served++
-				mu.Unlock()
-				select {
-				case closedc <- struct{}{}:
-				default:
-				}
+				cl.closed()
 			}()
-		case <-closedc:
-			mu.Lock()
-			n, used := clients, served
-			mu.Unlock()
-			if n > 0 {
-				continue
+		case <-cl.closedc:
+			if r, done := cl.afterClose(e.limits.MaxUse, idle); done {
+				return r
 			}
-			if e.limits.MaxUse > 0 && used >= e.limits.MaxUse {
-				return UseLimit
-			}
-			idle.start()
 		}
 	}
 }
