@@ -4,9 +4,9 @@
 // from qmgr(8), delivers the message over SMTP and reports every
 // recipient to the stock bounce/defer/trace services.
 //
-// This is the first slice: plain SMTP to literal next hops such as
-// relayhost = [127.0.0.1]:2525. See smtp/internal/agent for what is not
-// done yet.
+// Plain SMTP to next hops resolved through MX and address lookups
+// (smtp/internal/resolve). See smtp/internal/agent for what is not done
+// yet.
 package main
 
 import (
@@ -18,6 +18,7 @@ func main() {
 	server.Run(server.Program{
 		Model:      server.Single,
 		LoadParams: d.loadParams,
+		PreInit:    d.preInit,
 		PostInit:   d.postInit,
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/postfix-go/postfix-go/master-compat/config"
 	"github.com/postfix-go/postfix-go/master-compat/server"
 	"github.com/postfix-go/postfix-go/smtp/internal/agent"
+	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
 
@@ -20,6 +21,10 @@ type daemon struct {
 	cacheOff     string
 	cacheService string
 	cacheTimeout time.Duration
+	// Destination resolution (smtp only): the resolver configuration,
+	// completed by preInit, and the interface lists for loop detection.
+	resolveCfg                      resolve.Config
+	inetInterfaces, proxyInterfaces string
 }
 
 // loadParams picks the personality from the process name and reads the
@@ -98,6 +103,9 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	cfg.FlushDomains = plainDomains(str("fast_flush_domains"))
 	cfg.ParentMatches = hasWord(str("parent_domain_matches_subdomains"), "fast_flush_domains")
 	errs = append(errs, d.loadCacheParams(rt, p, str, bool_, tm))
+	if !cfg.LMTP {
+		errs = append(errs, d.loadResolveParams(c))
+	}
 	cfg.BounceService = gen.BounceServiceName
 	cfg.DeferService = gen.DeferServiceName
 	cfg.TraceService = gen.TraceServiceName

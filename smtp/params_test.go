@@ -7,6 +7,7 @@ import (
 	"github.com/postfix-go/postfix-go/master-compat/config"
 	"github.com/postfix-go/postfix-go/master-compat/daemonargs"
 	"github.com/postfix-go/postfix-go/master-compat/server"
+	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 )
 
 func runtimeFor(name string, rest ...string) *server.Runtime {
@@ -44,5 +45,54 @@ func TestLoadParamsRejects(t *testing.T) {
 	}
 	if err := d.loadParams(runtimeFor("smtp", "foo=bar")); err == nil || err.Error() != "unknown attribute name: foo=bar" {
 		t.Errorf("argument foo=bar: %v", err)
+	}
+}
+
+func TestLoadResolveParams(t *testing.T) {
+	rt := runtimeFor("smtp")
+	for k, v := range map[string]string{
+		"disable_dns_lookups": "yes", "smtp_host_lookup": "native", "inet_protocols": "ipv4",
+		"smtp_address_preference": "ipv4", "smtp_mx_address_limit": "3", "smtp_mx_session_limit": "1",
+		"smtp_fallback_relay": "[192.0.2.9]:2525", "relayhost": "relay.test:587",
+	} {
+		rt.Config.Set(k, v)
+	}
+	d := &daemon{}
+	if err := d.loadParams(rt); err != nil {
+		t.Fatal(err)
+	}
+	rc, c := d.resolveCfg, d.cfg
+	if rc.SupportLevel != resolve.DNSDisabled || rc.HostLookup != resolve.HostLookupNative ||
+		rc.Protocols != resolve.IPv4 || rc.AddressPreference != resolve.PreferIPv4 || rc.MXAddressLimit != 3 {
+		t.Errorf("resolver config %+v", rc)
+	}
+	if c.MXAddressLimit != 3 || c.MXSessionLimit != 1 || c.FallbackRelay != "[192.0.2.9]:2525" ||
+		c.Relayhost != "relay.test:587" || c.DefaultService != "smtp" || c.NoProtocols {
+		t.Errorf("agent config %+v", c)
+	}
+	rt.Config.Set("inet_protocols", "")
+	if err := d.loadParams(rt); err != nil || !d.cfg.NoProtocols {
+		t.Errorf("empty inet_protocols: %v, NoProtocols %v", err, d.cfg.NoProtocols)
+	}
+	rt.Config.Set("smtp_host_lookup", "bogus")
+	if err := d.loadParams(rt); err == nil {
+		t.Error("bad smtp_host_lookup accepted")
+	}
+}
+
+func TestLocalAddrs(t *testing.T) {
+	var warned []string
+	got := localAddrs("127.0.0.1, [::1] loopback-only", "192.0.2.1 name.test", func(s string) { warned = append(warned, s) })
+	want := []string{"127.0.0.1", "::1", "127.0.0.1", "::1", "192.0.2.1"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("got %v, want %v", got, want)
+		}
+	}
+	if len(warned) != 1 {
+		t.Errorf("warnings %q", warned)
 	}
 }

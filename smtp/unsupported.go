@@ -15,13 +15,11 @@ var unsupported = []string{
 	"tls_fingerprint_cert_match", "tls_servername", "tls_wrappermode", "tls_connection_reuse",
 	"sasl_auth_enable", "sasl_password_maps", "sasl_mechanism_filter", "sasl_security_options",
 	"generic_maps", "header_checks", "mime_header_checks", "nested_header_checks", "body_checks",
-	"send_xforward_command", "bind_address", "bind_address6", "fallback_relay",
-	"host_lookup", "dns_support_level", "address_preference", "mx_address_limit", "mx_session_limit",
+	"send_xforward_command", "bind_address", "bind_address6",
 	"sender_dependent_authentication", "delivery_status_filter", "dns_reply_filter",
 	"reply_filter", "pix_workarounds", "pix_workaround_maps", "pix_workaround_threshold_time",
-	"pix_workaround_delay_time", "always_send_ehlo", "defer_if_no_mx_address_found",
-	"send_dummy_mail_auth", "cname_overrides_servername", "randomize_addresses",
-	"balance_inet_protocols", "tcp_port", "enforce_tls", "use_tls",
+	"pix_workaround_delay_time", "always_send_ehlo",
+	"send_dummy_mail_auth", "cname_overrides_servername", "enforce_tls", "use_tls",
 }
 
 // warnUnsupported logs each unsupported parameter that is set to a

@@ -313,10 +313,10 @@ func TestParseNexthop(t *testing.T) {
 		want destination
 		err  bool
 	}{
-		{"[127.0.0.1]:2525", destination{"127.0.0.1", "127.0.0.1", 2525, "127.0.0.1"}, false},
-		{"[127.0.0.1]", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1"}, false},
-		{"inet:[127.0.0.1]:smtp", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1"}, false},
-		{"[ipv6:::1]:26", destination{"::1", "::1", 26, "ipv6:::1"}, false},
+		{"[127.0.0.1]:2525", destination{"127.0.0.1", "127.0.0.1", 2525, "127.0.0.1", false}, false},
+		{"[127.0.0.1]", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false}, false},
+		{"inet:[127.0.0.1]:smtp", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false}, false},
+		{"[ipv6:::1]:26", destination{"::1", "::1", 26, "ipv6:::1", false}, false},
 		{"example.com", destination{}, true},
 		{"[127.0.0.1]:x", destination{}, true},
 	} {

@@ -69,6 +69,21 @@ type Config struct {
 	// Cache is the connection cache configuration; it applies only
 	// when Agent.Cache is set.
 	Cache CacheConfig
+	// DefaultService is smtp_tcp_port, the port of destinations
+	// without one ("smtp" when empty).
+	DefaultService string
+	// FallbackRelay is smtp_fallback_relay, appended to every next-hop.
+	FallbackRelay string
+	// Relayhost is $relayhost, only to recognise its misconfiguration.
+	Relayhost string
+	// BestMXTransport is best_mx_transport (not implemented: mail that
+	// loops back to this host is deferred instead of bounced).
+	BestMXTransport string
+	// MXAddressLimit and MXSessionLimit are smtp_mx_address_limit and
+	// smtp_mx_session_limit (0 = no limit).
+	MXAddressLimit, MXSessionLimit int
+	// NoProtocols: inet_protocols is empty; every request is deferred.
+	NoProtocols bool
 	// Service names, for the texts stock builds from them.
 	BounceService, DeferService, TraceService, VerifyService string
 }
@@ -110,6 +125,9 @@ type Agent struct {
 	Now func() time.Time
 	// Cache is the scache client; nil disables connection caching.
 	Cache Cache
+	// Resolver resolves next-hop destinations; nil means literal
+	// [address] destinations only.
+	Resolver Resolver
 }
 
 // New returns an agent.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
 	"github.com/postfix-go/postfix-go/smtp/internal/deliver"
+	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
 
@@ -39,6 +40,12 @@ type delivery struct {
 	// labels until the first good session.
 	cacheLoad, cacheStore bool
 	reqNexthop            string
+	// why is the last failure reason (stock state->why): what recipients
+	// still pending after the last server fail with.
+	why statusclient.DSN
+	// sessionUp, when set, is called once a session is past the
+	// EHLO/HELO handshake (smtp_mx_session_limit accounting).
+	sessionUp func()
 }
 
 // rcpt is one recipient and how far it got.
@@ -66,9 +73,9 @@ func (a *Agent) Deliver(ctx context.Context, req *deliver.Request, msg Message) 
 	default:
 		d.deliverAll()
 	}
-	// Nothing may stay undisposed: stock defers leftovers with the last
-	// reason; this slice always ends with a final server, so a
-	// leftover would be a bug, and deferring it keeps the mail.
+	// Nothing may stay undisposed: deliverAll fails leftovers with the
+	// last reason, so a leftover here would be a bug, and deferring it
+	// keeps the mail.
 	for i := range d.rcpts {
 		if !d.rcpts[i].dropped {
 			d.fail(i, "none", localDSN("4.3.0", "server unavailable or unable to receive mail"))
@@ -81,32 +88,141 @@ func (a *Agent) Deliver(ctx context.Context, req *deliver.Request, msg Message) 
 	return reply
 }
 
-// deliverAll tries each element of the next-hop list in turn while
-// recipients remain.
+// deliverAll is smtp_connect_inet(): each destination of the next-hop
+// list (plus smtp_fallback_relay) is resolved, and its addresses are
+// tried in order while recipients remain. Recipients still pending at
+// the end fail with the last recorded reason, as in smtp_connect().
 func (d *delivery) deliverAll() {
-	hops := strings.FieldsFunc(d.req.Nexthop, func(r rune) bool {
-		return r == ',' || r == ' ' || r == '\t' || r == '\r' || r == '\n'
-	})
-	if len(hops) == 0 {
-		hops = []string{d.req.Nexthop}
+	cfg := &d.a.cfg
+	d.deliverSites(cfg)
+	if !d.pending() {
+		return
 	}
-	for n, hop := range hops {
-		if !d.pending() {
-			return
-		}
-		d.final = n == len(hops)-1
-		dst, err := parseNexthop(hop)
+	d.final = true
+	d.bulkFail(nil, d.why, true)
+}
+
+func (d *delivery) deliverSites(cfg *Config) {
+	if cfg.NoProtocols {
+		d.why = localDSN("4.4.4", "all network protocols are disabled")
+		return
+	}
+	sites, primaries := resolve.SplitDestinations(d.req.Nexthop, cfg.FallbackRelay, false)
+	if len(sites) == 0 {
+		sites, primaries = []string{d.req.Nexthop}, 1
+	}
+	service := cfg.DefaultService
+	if service == "" {
+		service = "smtp"
+	}
+	last := -1
+	for n := 0; n < len(sites) && d.pending(); n++ {
+		last = n
+		hop := sites[n]
+		finalHop := n == len(sites)-1
+		nh, err := resolve.ParseNexthop(hop, service, false)
 		if err != nil {
-			d.bulkFail(nil, localDSN("4.3.0", err.Error()), true)
-		} else {
-			if n == 0 {
-				d.cachePolicy(hop, dst)
+			// Fatal for stock smtp(8), which makes qmgr defer the
+			// request; deferring here keeps the mail just the same.
+			d.a.log.Warn(err.Error())
+			d.why = localDSN("4.3.0", err.Error())
+			if finalHop {
+				break
 			}
-			d.try(dst, hop)
+			continue
 		}
+		var res resolve.Result
+		if nonASCII(nh.Host) {
+			// No IDNA converter yet: wait rather than bounce with
+			// "invalid host or domain name".
+			res.Err = &resolve.Error{DSN: "4.3.0", Text: "cannot deliver to " + hop +
+				": internationalized domain names are not supported by this smtp(8) yet"}
+		} else {
+			res = d.a.resolver().Resolve(d.ctx, nh)
+		}
+		if res.Err != nil {
+			d.why = localDSN(res.Err.DSN, res.Err.Text)
+		}
+		if res.FoundSelf || (len(res.Addrs) == 0 && isLoopDSN(d.why.Status)) {
+			// This host is an MX for the destination, or the mail
+			// loops: no later destinations (smtp_connect_inet).
+			finalHop = true
+		}
+		if len(res.Addrs) > 0 && n == 0 {
+			d.cachePolicy(hop, destination{domain: nh.Host})
+		}
+		d.tryAddrs(hop, nh, res.Addrs, finalHop)
+		if finalHop {
+			break
+		}
+	}
+	if !d.pending() || d.why.Status == "" || d.why.Status[0] != '5' {
+		if d.why.Status == "" {
+			d.why = localDSN("4.3.0", "server unavailable or unable to receive mail")
+		}
+		return
+	}
+	// Configuration problems are made recoverable rather than bounced.
+	switch {
+	case last >= primaries:
+		d.a.log.Warn("smtp_fallback_relay configuration problem")
+		d.why.Status = "4.3.5"
+	case cfg.Relayhost != "" && sites[0] == cfg.Relayhost:
+		d.a.log.Warn("relayhost configuration problem")
+		d.why.Status = "4.3.5"
+	case isLoopDSN(d.why.Status) && cfg.BestMXTransport != "":
+		// Stock passes the request to best_mx_transport; this agent
+		// cannot yet, so the mail waits instead of bouncing.
+		d.a.log.Warn("best_mx_transport = " + cfg.BestMXTransport + " is not supported by this smtp(8) yet: deferring mail that loops back to myself")
+		d.why.Status = "4.4.6"
+	}
+}
+
+func nonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopDSN(status string) bool { return len(status) == 5 && status[1:] == ".4.6" }
+
+// tryAddrs walks the addresses of one destination with the
+// smtp_mx_address_limit and smtp_mx_session_limit rules. finalHop says
+// that no destination follows: the last address tried is then the final
+// server, where soft failures defer instead of waiting for the next one.
+func (d *delivery) tryAddrs(hop string, nh resolve.Nexthop, addrs []resolve.Addr, finalHop bool) {
+	if len(addrs) == 0 {
+		return
+	}
+	cfg := &d.a.cfg
+	bestPref := addrs[0].Pref
+	addrCount, sessCount := 0, 0
+	for i := 0; i < len(addrs) && d.pending(); i++ {
+		addrCount++
+		stop := i == len(addrs)-1 || addrCount == cfg.MXAddressLimit
+		d.final = finalHop && stop
+		d.sessionUp = func() {
+			sessCount++
+			if sessCount == cfg.MXSessionLimit {
+				stop = true
+			}
+			d.final = finalHop && stop
+		}
+		a := addrs[i]
+		ip := a.IP.Unmap().String()
+		dst := destination{host: a.Host, addr: ip, port: int(nh.Port), domain: nh.Host,
+			bestMX: a.Pref == bestPref}
+		d.try(dst, hop)
+		d.sessionUp = nil
 		// Recipients kept for the next server become pending again.
-		for i := range d.rcpts {
-			d.rcpts[i].keep = false
+		for j := range d.rcpts {
+			d.rcpts[j].keep = false
+		}
+		if stop {
+			break
 		}
 	}
 }
@@ -133,9 +249,12 @@ func (d *delivery) try(dst destination, hop string) {
 		addrport := net.JoinHostPort(dst.addr, strconv.Itoa(dst.port))
 		conn, err := d.a.dial(d.ctx, addrport)
 		if err != nil {
+			// smtp_connect_addr: the reason is logged and kept; the
+			// recipients stay pending for the next address, or fail
+			// with it at the end (smtp_connect).
 			reason := fmt.Sprintf("connect to %s[%s]:%d: %s", dst.host, dst.addr, dst.port, connectError(err))
 			d.a.log.Info(reason)
-			d.bulkFail(nil, localDSN("4.4.1", reason), true)
+			d.why = localDSN("4.4.1", reason)
 			return
 		}
 		s = newSession(d, conn, dst)
@@ -151,8 +270,9 @@ func (d *delivery) try(dst destination, hop string) {
 		}
 	}
 	t := s.run()
-	// learn() replaced the features; literal next-hops are best MX.
-	if !s.fromCache {
+	// learn() replaced the features; the best-MX flag is the
+	// destination's (SMTP_FEATURE_BEST_MX).
+	if !s.fromCache && dst.bestMX {
 		s.features |= smtpwire.FeatureBestMX
 	}
 	if s.kept && !s.noCache {
@@ -175,6 +295,7 @@ func (d *delivery) try(dst destination, hop string) {
 // deferred someone and no transaction completed, dsn becomes the hop
 // status, which makes qmgr suspend the destination.
 func (d *delivery) bulkFail(s *session, dsn statusclient.DSN, throttle bool) {
+	d.why = dsn
 	soft := strings.HasPrefix(dsn.Status, "4")
 	softBounce := strings.HasPrefix(dsn.Status, "5") && d.a.cfg.SoftBounce
 	if (soft || softBounce) && !d.final {

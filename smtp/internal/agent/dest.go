@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -9,21 +10,52 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 )
 
 var zeroTime time.Time
 
-// destination is one literal next hop.
+// destination is one server address to connect to.
 type destination struct {
-	host string // as shown in host[addr]: the literal address itself
+	host string // as shown in host[addr]: the MX or host name, or the literal address
 	addr string
 	port int
 	// domain is the bare domain as written (no [], no :port), matched
 	// against smtp_connection_cache_destinations.
 	domain string
+	// bestMX: the address has the destination's best MX preference.
+	bestMX bool
 }
 
-// parseNexthop accepts what this slice can reach without DNS: a
+// Resolver turns one parsed destination into the ordered addresses to
+// try; *resolve.Resolver implements it, tests inject fakes.
+type Resolver interface {
+	Resolve(ctx context.Context, n resolve.Nexthop) resolve.Result
+}
+
+func (a *Agent) resolver() Resolver {
+	if a.Resolver != nil {
+		return a.Resolver
+	}
+	return literalOnly{}
+}
+
+// literalOnly is the resolver of an agent without one: literal
+// [address] destinations only, names are deferred.
+type literalOnly struct{}
+
+func (literalOnly) Resolve(_ context.Context, n resolve.Nexthop) resolve.Result {
+	if n.Kind == resolve.Literal {
+		if ip, err := netip.ParseAddr(n.Host); err == nil {
+			return resolve.Result{Addrs: []resolve.Addr{{Host: n.Host, IP: ip}}}
+		}
+	}
+	return resolve.Result{Err: &resolve.Error{DSN: "4.3.0",
+		Text: fmt.Sprintf("cannot deliver to %s: this smtp(8) supports only literal [address] destinations (no DNS lookups yet)", n.Text)}}
+}
+
+// parseNexthop (now used by tests only) accepts what can be reached without DNS: a
 // bracketed address "[192.0.2.1]" or "[192.0.2.1]:2525" (what qmgr
 // sends for relayhost = [192.0.2.1]:2525), optionally with the "inet:"
 // prefix, or a bare address. Anything else would need an MX or address

@@ -1,5 +1,5 @@
 // Package agent is the delivery logic of smtp(8): one delivery request
-// from qmgr(8) in, one SMTP session to a literal next hop, every
+// from qmgr(8) in, SMTP sessions with the servers of its next hops, every
 // recipient disposed of through the stock status services, and the
 // reply for qmgr out.
 //
@@ -10,10 +10,13 @@
 // qmgr says "final" only when every recipient's status was recorded.
 // Anything short of that defers.
 //
-// This first slice speaks plain SMTP, one command at a time, to a
-// bracketed literal address ("[127.0.0.1]:2525"). Names that need DNS,
-// TLS and LMTP are deferred with an explicit reason rather than
-// attempted halfway. Connection caching through scache(8) works as in
+// It speaks plain SMTP, one command at a time. Next hops are resolved
+// through Agent.Resolver (smtp/internal/resolve: MX and address
+// lookups) and their addresses tried in order as smtp_connect_inet()
+// does, with smtp_mx_address_limit, smtp_mx_session_limit and
+// smtp_fallback_relay; without a Resolver only bracketed literal
+// addresses ("[127.0.0.1]:2525") are reached. TLS and LMTP are deferred
+// with an explicit reason rather than attempted halfway. Connection caching through scache(8) works as in
 // stock 3.7.11 for plain sessions (cache.go), with labels and property
 // strings that stock smtp processes of the same service can share.
 package agent

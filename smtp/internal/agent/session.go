@@ -104,6 +104,9 @@ func (s *session) run() *trouble {
 			t = s.hello()
 		}
 	}
+	if t == nil && s.d.sessionUp != nil {
+		s.d.sessionUp()
+	}
 	if t == nil {
 		t = s.transaction()
 	}

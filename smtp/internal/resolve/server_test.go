@@ -92,13 +92,23 @@ func (z *zone) exists(name string) bool {
 // address. Loopback only: tests never talk to a real resolver.
 func startServer(t *testing.T, z *zone) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
+	// The TCP port of the random UDP port may be taken: try again.
+	var pc net.PacketConn
+	var l net.Listener
+	for try := 0; ; try++ {
+		var err error
+		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err = net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			break
+		}
+		pc.Close()
+		if try == 20 {
+			t.Fatal(err)
+		}
 	}
 	started := make(chan struct{}, 2)
 	udp := &dns.Server{PacketConn: pc, Handler: z, NotifyStartedFunc: func() { started <- struct{}{} }}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/postfix-go/postfix-go/master-compat/config"
+	"github.com/postfix-go/postfix-go/master-compat/server"
+	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
+)
+
+// resolvConf is read before the chroot: inside the queue directory
+// there is normally no etc/resolv.conf.
+const resolvConf = "/etc/resolv.conf"
+
+// loadResolveParams reads the destination resolution parameters
+// (smtp(8) only: lmtp(8) does not deliver yet).
+func (d *daemon) loadResolveParams(c *config.Dict) error {
+	var errs []error
+	str := func(name string) string {
+		v, err := c.Str(name)
+		errs = append(errs, err)
+		return v
+	}
+	bool_ := func(name string) bool {
+		v, err := c.Bool(name)
+		errs = append(errs, err)
+		return v
+	}
+	int_ := func(name string) int {
+		v, err := c.Int(name, config.WithMin(0))
+		errs = append(errs, err)
+		return v
+	}
+	rc := resolve.DefaultConfig()
+	var err error
+	if rc.SupportLevel, err = resolve.ParseSupportLevel(str("smtp_dns_support_level"), bool_("disable_dns_lookups")); err != nil {
+		errs = append(errs, err)
+	}
+	if rc.HostLookup, err = resolve.ParseHostLookup(str("smtp_host_lookup")); err != nil {
+		errs = append(errs, err)
+	}
+	if rc.Protocols, err = resolve.ParseInetProtocols(str("inet_protocols")); err != nil {
+		errs = append(errs, err)
+	}
+	if rc.AddressPreference, err = resolve.ParseAddressPreference(str("smtp_address_preference")); err != nil {
+		errs = append(errs, err)
+	}
+	rc.Randomize = bool_("smtp_randomize_addresses")
+	rc.MXAddressLimit = int_("smtp_mx_address_limit")
+	rc.BalanceInetProtocols = bool_("smtp_balance_inet_protocols")
+	rc.DeferIfNoMXAddress = bool_("smtp_defer_if_no_mx_address_found")
+	rc.IgnoreMXLookupError = bool_("ignore_mx_lookup_error")
+	d.cfg.MXAddressLimit = rc.MXAddressLimit
+	d.cfg.MXSessionLimit = int_("smtp_mx_session_limit")
+	d.cfg.FallbackRelay = str("smtp_fallback_relay")
+	d.cfg.Relayhost = str("relayhost")
+	d.cfg.BestMXTransport = str("best_mx_transport")
+	d.cfg.DefaultService = str("smtp_tcp_port")
+	d.cfg.NoProtocols = rc.Protocols == 0
+	d.inetInterfaces = str("inet_interfaces")
+	d.proxyInterfaces = str("proxy_interfaces")
+	d.resolveCfg = rc
+	return errors.Join(errs...)
+}
+
+// preInit runs as root before the chroot.
+func (d *daemon) preInit(rt *server.Runtime) error {
+	if d.cfg.LMTP {
+		return nil
+	}
+	cc, err := dns.ClientConfigFromFile(resolvConf)
+	switch {
+	case err == nil:
+		d.resolveCfg.ClientConfig = cc
+	case errors.Is(err, fs.ErrNotExist):
+		// glibc's fallback: the resolver's default, 127.0.0.1:53.
+	default:
+		rt.Log.Warnf("%s: %v", resolvConf, err)
+	}
+	d.resolveCfg.LocalAddrs = localAddrs(d.inetInterfaces, d.proxyInterfaces, rt.Log.Warn)
+	return nil
+}
+
+// newResolver builds the resolver once the process is set up.
+func (d *daemon) newResolver(rt *server.Runtime) *resolve.Resolver {
+	rc := d.resolveCfg
+	rc.Logf = func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if w, ok := strings.CutPrefix(msg, "warning: "); ok {
+			rt.Log.Warn(w)
+		} else {
+			rt.Log.Info(msg)
+		}
+	}
+	return resolve.New(rc)
+}
+
+// localAddrs is own_inet_addr_list(): the addresses of inet_interfaces
+// and proxy_interfaces, for best-MX-is-myself detection. Host names are
+// not looked up (that would need DNS at start-up); they are reported.
+func localAddrs(inet, proxy string, warn func(string)) []netip.Addr {
+	var out []netip.Addr
+	for _, list := range []string{inet, proxy} {
+		for _, w := range strings.FieldsFunc(list, isListSep) {
+			switch strings.ToLower(w) {
+			case "all":
+				ifas, err := net.InterfaceAddrs()
+				if err != nil {
+					warn("inet_interfaces: " + err.Error())
+				}
+				for _, ifa := range ifas {
+					if pfx, err := netip.ParsePrefix(ifa.String()); err == nil {
+						out = append(out, pfx.Addr().Unmap())
+					}
+				}
+			case "loopback-only", "localhost":
+				out = append(out, netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback())
+			default:
+				h := strings.TrimSuffix(strings.TrimPrefix(w, "["), "]")
+				if ip, err := netip.ParseAddr(h); err == nil {
+					out = append(out, ip.Unmap())
+				} else {
+					warn("interface " + w + ": host names are not resolved by this smtp(8) for loop detection")
+				}
+			}
+		}
+	}
+	return out
+}
