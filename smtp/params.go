@@ -105,6 +105,11 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	errs = append(errs, d.loadCacheParams(rt, p, str, bool_, tm))
 	if !cfg.LMTP {
 		errs = append(errs, d.loadResolveParams(c))
+	} else {
+		// lmtp(8) never looks up MX records and resolves numeric
+		// addresses only; its next-hop defaults come from lmtp_*.
+		cfg.DefaultService = str("lmtp_tcp_port")
+		cfg.FallbackRelay = str("lmtp_fallback_relay")
 	}
 	cfg.BounceService = gen.BounceServiceName
 	cfg.DeferService = gen.DeferServiceName

@@ -20,7 +20,7 @@ import (
 const resolvConf = "/etc/resolv.conf"
 
 // loadResolveParams reads the destination resolution parameters
-// (smtp(8) only: lmtp(8) does not deliver yet).
+// (smtp(8) only: lmtp(8) takes numeric addresses and unix: paths).
 func (d *daemon) loadResolveParams(c *config.Dict) error {
 	var errs []error
 	str := func(name string) string {

@@ -267,17 +267,6 @@ func TestNotLiteralDefers(t *testing.T) {
 	wantLog(t, h, `status=deferred \(cannot deliver to example\.com: .*literal`)
 }
 
-func TestLMTPDefers(t *testing.T) {
-	cfg := testConfig()
-	cfg.LMTP = true
-	h := newHarness(cfg)
-	if reply := h.deliver(testRequest(24, "bob@example.com")); reply.Status != deliver.StatDefer {
-		t.Errorf("reply %+v", reply)
-	}
-	wantDone(t, h)
-	wantLog(t, h, `status=deferred \(mail transport unavailable: LMTP`)
-}
-
 // A soft failure at the first of two next hops moves on to the second.
 func TestNexthopListBackup(t *testing.T) {
 	first := startServer(t, &fakeServer{rcpt: func(string) string { return "451 4.3.0 busy" }})
@@ -315,10 +304,10 @@ func TestParseNexthop(t *testing.T) {
 		want destination
 		err  bool
 	}{
-		{"[127.0.0.1]:2525", destination{"127.0.0.1", "127.0.0.1", 2525, "127.0.0.1", false}, false},
-		{"[127.0.0.1]", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false}, false},
-		{"inet:[127.0.0.1]:smtp", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false}, false},
-		{"[ipv6:::1]:26", destination{"::1", "::1", 26, "ipv6:::1", false}, false},
+		{"[127.0.0.1]:2525", destination{"127.0.0.1", "127.0.0.1", 2525, "127.0.0.1", false, false}, false},
+		{"[127.0.0.1]", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false, false}, false},
+		{"inet:[127.0.0.1]:smtp", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false, false}, false},
+		{"[ipv6:::1]:26", destination{"::1", "::1", 26, "ipv6:::1", false, false}, false},
 		{"example.com", destination{}, true},
 		{"[127.0.0.1]:x", destination{}, true},
 	} {

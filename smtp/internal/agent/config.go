@@ -27,8 +27,8 @@ type Timeouts struct {
 
 // Config is what the agent needs from main.cf and master.cf.
 type Config struct {
-	// LMTP is the lmtp personality (argv[0] "lmtp"). This slice does
-	// not speak LMTP yet and defers such requests.
+	// LMTP is the lmtp personality (argv[0] "lmtp"): LHLO, unix:path
+	// and inet: next-hops, and one end-of-data reply per recipient.
 	LMTP bool
 	// Unavailable, when set, is why this agent must not deliver at all
 	// with the configuration it was given (for example a TLS level it
@@ -145,10 +145,10 @@ func (a *Agent) now() time.Time {
 	return time.Now()
 }
 
-func (a *Agent) dial(ctx context.Context, address string) (net.Conn, error) {
+func (a *Agent) dial(ctx context.Context, network, address string) (net.Conn, error) {
 	if a.Dial != nil {
-		return a.Dial(ctx, "tcp", address)
+		return a.Dial(ctx, network, address)
 	}
 	d := net.Dialer{Timeout: a.cfg.Timeouts.Connect}
-	return d.DialContext(ctx, "tcp", address)
+	return d.DialContext(ctx, network, address)
 }

@@ -67,9 +67,6 @@ func (a *Agent) Deliver(ctx context.Context, req *deliver.Request, msg Message) 
 	case a.cfg.Unavailable != "":
 		d.final = true
 		d.bulkFail(nil, localDSN("4.3.0", "mail transport unavailable: "+a.cfg.Unavailable), true)
-	case a.cfg.LMTP:
-		d.final = true
-		d.bulkFail(nil, localDSN("4.3.0", "mail transport unavailable: LMTP delivery is not implemented by this lmtp(8)"), true)
 	default:
 		d.deliverAll()
 	}
@@ -107,20 +104,23 @@ func (d *delivery) deliverSites(cfg *Config) {
 		d.why = localDSN("4.4.4", "all network protocols are disabled")
 		return
 	}
-	sites, primaries := resolve.SplitDestinations(d.req.Nexthop, cfg.FallbackRelay, false)
+	sites, primaries := resolve.SplitDestinations(d.req.Nexthop, cfg.FallbackRelay, cfg.LMTP)
 	if len(sites) == 0 {
 		sites, primaries = []string{d.req.Nexthop}, 1
 	}
 	service := cfg.DefaultService
 	if service == "" {
 		service = "smtp"
+		if cfg.LMTP {
+			service = "lmtp"
+		}
 	}
 	last := -1
 	for n := 0; n < len(sites) && d.pending(); n++ {
 		last = n
 		hop := sites[n]
 		finalHop := n == len(sites)-1
-		nh, err := resolve.ParseNexthop(hop, service, false)
+		nh, err := resolve.ParseNexthop(hop, service, cfg.LMTP)
 		if err != nil {
 			// Fatal for stock smtp(8), which makes qmgr defer the
 			// request; deferring here keeps the mail just the same.
@@ -130,6 +130,11 @@ func (d *delivery) deliverSites(cfg *Config) {
 				break
 			}
 			continue
+		}
+		if nh.Kind == resolve.Unix {
+			// smtp_connect_local: one UNIX-domain server, always final.
+			d.tryUnix(hop, nh)
+			break
 		}
 		var res resolve.Result
 		if nonASCII(nh.Host) {
@@ -227,6 +232,23 @@ func (d *delivery) tryAddrs(hop string, nh resolve.Nexthop, addrs []resolve.Addr
 	}
 }
 
+// tryUnix is smtp_connect_local(): the LMTP server at a UNIX-domain
+// path, relative to the current directory (the queue directory when
+// chrooted), shown as $myhostname[path]. It is always the final server.
+func (d *delivery) tryUnix(hop string, nh resolve.Nexthop) {
+	cfg := &d.a.cfg
+	if cfg.FallbackRelay != "" {
+		d.a.log.Warn(fmt.Sprintf("ignoring \"lmtp_fallback_relay = %s\" setting for non-TCP connections", cfg.FallbackRelay))
+	}
+	if len(nh.Path) >= 108 { // sizeof(sun_path)
+		d.a.log.Warn("unix-domain name too long: " + nh.Path)
+		d.why = localDSN("4.3.5", "Server configuration error")
+		return
+	}
+	d.final = true
+	d.try(destination{host: cfg.MyHostname, addr: nh.Path, unix: true}, hop)
+}
+
 // pending reports whether some recipient is still to be delivered.
 func (d *delivery) pending() bool {
 	for _, r := range d.rcpts {
@@ -247,12 +269,19 @@ func (d *delivery) try(dst destination, hop string) {
 	if s == nil {
 		start := d.a.now()
 		addrport := net.JoinHostPort(dst.addr, strconv.Itoa(dst.port))
-		conn, err := d.a.dial(d.ctx, addrport)
+		network := "tcp"
+		if dst.unix {
+			network, addrport = "unix", dst.addr
+		}
+		conn, err := d.a.dial(d.ctx, network, addrport)
 		if err != nil {
 			// smtp_connect_addr: the reason is logged and kept; the
 			// recipients stay pending for the next address, or fail
 			// with it at the end (smtp_connect).
 			reason := fmt.Sprintf("connect to %s[%s]:%d: %s", dst.host, dst.addr, dst.port, connectError(err))
+			if dst.unix {
+				reason = fmt.Sprintf("connect to %s[%s]: %s", dst.host, dst.addr, connectError(err))
+			}
 			d.a.log.Info(reason)
 			d.why = localDSN("4.4.1", reason)
 			return

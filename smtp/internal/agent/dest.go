@@ -24,6 +24,9 @@ type destination struct {
 	domain string
 	// bestMX: the address has the destination's best MX preference.
 	bestMX bool
+	// unix: addr is a UNIX-domain socket path (LMTP unix:path); port
+	// is unused.
+	unix bool
 }
 
 // Resolver turns one parsed destination into the ordered addresses to
@@ -44,7 +47,9 @@ func (a *Agent) resolver() Resolver {
 type literalOnly struct{}
 
 func (literalOnly) Resolve(_ context.Context, n resolve.Nexthop) resolve.Result {
-	if n.Kind == resolve.Literal {
+	// LMTP never looks up MX records: a numeric host needs no lookup,
+	// bracketed or not.
+	if n.Kind == resolve.Literal || n.LMTP {
 		if ip, err := netip.ParseAddr(n.Host); err == nil {
 			return resolve.Result{Addrs: []resolve.Addr{{Host: n.Host, IP: ip}}}
 		}

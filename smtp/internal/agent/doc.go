@@ -15,7 +15,7 @@
 // lookups) and their addresses tried in order as smtp_connect_inet()
 // does, with smtp_mx_address_limit, smtp_mx_session_limit and
 // smtp_fallback_relay; without a Resolver only bracketed literal
-// addresses ("[127.0.0.1]:2525") are reached. TLS and LMTP are deferred
+// addresses ("[127.0.0.1]:2525") are reached. TLS is deferred
 // with an explicit reason rather than attempted halfway. Connection caching through scache(8) works as in
 // stock 3.7.11 for plain sessions (cache.go), with labels and property
 // strings that stock smtp processes of the same service can share.

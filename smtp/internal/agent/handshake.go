@@ -28,6 +28,19 @@ func (s *session) greet() *trouble {
 // learns the server's features.
 func (s *session) hello() *trouble {
 	cfg := &s.d.a.cfg
+	if cfg.LMTP {
+		// LMTP: always LHLO, no HELO fallback; a reject is a site
+		// failure.
+		r, err := s.chat("LHLO "+cfg.HeloName, cfg.Timeouts.Helo)
+		if err != nil {
+			return s.ioTrouble(err, smtpwire.StageLHLO)
+		}
+		if r.Class() != 2 {
+			return s.refused(r)
+		}
+		s.learn(r)
+		return s.checkFeatures()
+	}
 	if !cfg.NeverEHLO {
 		r, err := s.chat("EHLO "+cfg.HeloName, cfg.Timeouts.Helo)
 		if err != nil {

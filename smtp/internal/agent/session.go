@@ -65,6 +65,10 @@ func newSession(d *delivery, conn net.Conn, dst destination) *session {
 		namaddr:     fmt.Sprintf("%s[%s]", dst.host, dst.addr),
 		namaddrport: fmt.Sprintf("%s[%s]:%d", dst.host, dst.addr, dst.port),
 	}
+	if dst.unix {
+		// No port for UNIX-domain servers: relay=host[path].
+		s.namaddrport = s.namaddr
+	}
 	// Every write gets its own deadline (stock's per-call timeouts);
 	// the writer is buffered because content writes are small.
 	s.bw = bufio.NewWriter(&deadlineWriter{conn: conn, timeout: &s.writeTimeout})

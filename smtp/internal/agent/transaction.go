@@ -66,6 +66,9 @@ func (s *session) transaction() *trouble {
 	if t := s.content(); t != nil {
 		return t
 	}
+	if cfg.LMTP {
+		return s.lmtpReplies(accepted)
+	}
 	r, err = s.reply(cfg.Timeouts.DataDone)
 	if err != nil {
 		return s.ioTrouble(err, smtpwire.StageDot)
@@ -82,6 +85,49 @@ func (s *session) transaction() *trouble {
 	dsn := s.sentDSN(r)
 	for _, a := range accepted {
 		d.sent(a.index, s.namaddrport, dsn, s.features&smtpwire.FeatureDSN != 0)
+	}
+	return nil
+}
+
+// lmtpReplies reads the LMTP end-of-data replies: one per accepted
+// recipient, in RCPT order, each deciding that recipient alone. The
+// replies are all read before QUIT and the status reports; when the
+// connection breaks half-way, the recipients whose replies arrived are
+// still disposed of by them (the server has their mail), and only the
+// others fail with the I/O error.
+func (s *session) lmtpReplies(accepted []acceptedRcpt) *trouble {
+	d, cfg := s.d, &s.d.a.cfg
+	replies := make([]smtpwire.Reply, 0, len(accepted))
+	var ioerr error
+	for range accepted {
+		r, err := s.reply(cfg.Timeouts.DataDone)
+		if err != nil {
+			ioerr = err
+			break
+		}
+		replies = append(replies, r)
+	}
+	if len(replies) > 0 {
+		d.completed = true
+		d.req.Stats.DeliverDone = d.a.now()
+	}
+	if ioerr == nil {
+		s.finish()
+	}
+	serverDSN := s.features&smtpwire.FeatureDSN != 0
+	for n, r := range replies {
+		i := accepted[n].index
+		if r.Class() == 2 {
+			d.sent(i, s.namaddrport, s.sentDSN(r), serverDSN)
+			continue
+		}
+		if smtpwire.CheckCode(r.Code) {
+			s.noCache = true
+		}
+		s.rcptFail(i, s.said(r, "end of DATA command"))
+	}
+	if ioerr != nil {
+		return s.ioTrouble(ioerr, smtpwire.StageDot)
 	}
 	return nil
 }
