@@ -222,8 +222,9 @@ func TestSMTPLogLinesMatchStock(t *testing.T) {
 }
 
 // TestSMTPStartsAsLMTP: the same binary runs as lmtp(8) by name and,
-// since this slice does not speak LMTP, defers with a clear reason
-// instead of failing or losing the mail.
+// with no LMTP server listening, defers with the stock connect failure
+// instead of failing or losing the mail (delivery itself is covered by
+// TestLMTPDelivers50).
 func TestSMTPStartsAsLMTP(t *testing.T) {
 	harness.Require(t)
 	in := harness.New(t, harness.Options{Replace: map[string]string{"lmtp": harness.Daemon(t, "lmtp")}})
@@ -242,7 +243,7 @@ func TestSMTPStartsAsLMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, _ := harness.ParseDelivery(l); d.DSN != "4.3.0" || !strings.Contains(d.Reason, "LMTP delivery is not implemented") {
+	if d, _ := harness.ParseDelivery(l); d.DSN != "4.4.1" || !strings.Contains(d.Reason, "Connection refused") {
 		t.Errorf("lmtp deferral: %s", l.Raw)
 	}
 	lines, err := in.LogLines()
