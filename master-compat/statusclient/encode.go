@@ -27,17 +27,7 @@ func recipientAttrs(r Recipient) []byte {
 }
 
 // dsnAttrs is dsn_print's output (seven strings).
-func dsnAttrs(d DSN) []byte {
-	return new(attr.List).
-		Str("status", d.Status).
-		Str("diag_type", d.DiagType).
-		Str("diag_text", d.DiagText).
-		Str("mta_type", d.MTAType).
-		Str("mta_mname", d.MTAName).
-		Str("action", d.Action).
-		Str("reason", d.Reason).
-		Inline()
-}
+func dsnAttrs(d DSN) []byte { return d.AppendAttrs(nil) }
 
 // traceReason is the reason trace_append sends: the relay is named unless
 // there was none, so that the sender's report says where mail went.

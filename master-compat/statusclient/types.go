@@ -1,5 +1,7 @@
 package statusclient
 
+import "github.com/postfix-go/postfix-go/master-compat/dsn"
+
 // Recipient is one recipient as rcpt_print() sends it, in wire order. It is
 // a plain struct so that the delivery agent can convert its own recipient
 // type without this package knowing it.
@@ -11,16 +13,9 @@ type Recipient struct {
 	NotifyFlags int    // notify_flags: the Notify* bits, 0 when NOTIFY was not given
 }
 
-// DSN is one delivery status as dsn_print() sends it, in wire order.
-type DSN struct {
-	Status   string // status: enhanced status code, e.g. "4.4.1"
-	DiagType string // diag_type: "smtp" for a remote reply, else ""
-	DiagText string // diag_text: the remote reply
-	MTAType  string // mta_type: "dns" for a remote MTA, else ""
-	MTAName  string // mta_mname: the remote MTA's name
-	Action   string // action: "failed", "delayed", "delivered", "relayed", …
-	Reason   string // reason: human-readable text, as logged
-}
+// DSN is the status record of a request, in dsn_print's order (see
+// package dsn); delivery agents use the same type.
+type DSN = dsn.DSN
 
 // Delivery request flags (deliver_request.h DEL_REQ_FLAG_*). Only the
 // trace bits matter to the status services; they travel as the "flags"

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/postfix-go/postfix-go/master-compat/attr"
+	"github.com/postfix-go/postfix-go/master-compat/dsn"
 )
 
 // Request status values of the reply (DEL_STAT_* in deliver_request.h).
@@ -18,46 +19,9 @@ const (
 	StatDefer = -1 // anything else; travels as 4294967295
 )
 
-// DSN is a delivery status as Postfix daemons pass it to each other
-// (dsn_print / dsb_scan). The status services (bounce, defer, trace,
-// verify) embed the same seven attributes in their requests. Fields
-// without information are empty strings.
-type DSN struct {
-	Status   string // RFC 3463 code, e.g. "4.4.1"
-	DiagType string // RFC 3464 diagnostic type, "smtp" for a server reply
-	DiagText string // the server's reply text
-	MTAType  string // "dns" when the remote MTA is named
-	MTAName  string // remote host name
-	Action   string // "delivered", "relayed", "delayed", "failed", ...
-	Reason   string // human-readable text for logs and notices
-}
-
-// AppendAttrs appends the seven attributes in dsn_print's order and
-// without a list terminator: in Postfix the DSN is a "function" attribute
-// that is spliced into the enclosing list.
-func (d *DSN) AppendAttrs(dst []byte) []byte {
-	dst = attr.AppendStr(dst, "status", d.Status)
-	dst = attr.AppendStr(dst, "diag_type", d.DiagType)
-	dst = attr.AppendStr(dst, "diag_text", d.DiagText)
-	dst = attr.AppendStr(dst, "mta_type", d.MTAType)
-	dst = attr.AppendStr(dst, "mta_mname", d.MTAName)
-	dst = attr.AppendStr(dst, "action", d.Action)
-	return attr.AppendStr(dst, "reason", d.Reason)
-}
-
-// Wants returns scanner wishes for the seven attributes, in order, to be
-// spliced into a larger scan the way dsb_scan is.
-func (d *DSN) Wants() []attr.Want {
-	return []attr.Want{
-		attr.Str("status", &d.Status),
-		attr.Str("diag_type", &d.DiagType),
-		attr.Str("diag_text", &d.DiagText),
-		attr.Str("mta_type", &d.MTAType),
-		attr.Str("mta_mname", &d.MTAName),
-		attr.Str("action", &d.Action),
-		attr.Str("reason", &d.Reason),
-	}
-}
+// DSN is the delivery status record (see package dsn); the status
+// services use the same type.
+type DSN = dsn.DSN
 
 // Reply is the agent's answer to a request.
 type Reply struct {
