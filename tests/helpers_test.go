@@ -91,3 +91,48 @@ func checkNoScacheProblems(t *testing.T, lines harness.LogLines) {
 func isWithin(path, dir string) bool {
 	return path == dir || strings.HasPrefix(path, dir+"/")
 }
+
+// checkSentOnce asserts exactly-once delivery on both sides: every one of
+// the messages has exactly one status=sent line (from program, when it is
+// not empty) and its queue id reached the sink exactly once. It returns
+// the highest conn_use seen and the sink's messages.
+func checkSentOnce(t *testing.T, deliveries []harness.Delivery, sink *harness.Sink, messages int, program string) (int, []harness.SinkMessage) {
+	t.Helper()
+	sent := map[string]int{}
+	maxUse := 0
+	for _, d := range deliveries {
+		if d.Status != "sent" || (program != "" && d.Line.Program != program) {
+			t.Errorf("unexpected delivery: %s", d.Line.Raw)
+		}
+		sent[d.QueueID]++
+		maxUse = max(maxUse, d.ConnUse)
+	}
+	for id, n := range sent {
+		if n != 1 {
+			t.Errorf("queue id %s has %d delivery lines, want 1", id, n)
+		}
+	}
+	if len(sent) != messages {
+		t.Errorf("%d queue ids delivered, want %d", len(sent), messages)
+	}
+	if err := sink.WaitMessages(messages, logTimeout); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := sink.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, m := range msgs {
+		got[m.QueueID]++
+	}
+	for id, n := range got {
+		if n != 1 || sent[id] != 1 {
+			t.Errorf("sink got queue id %q %d times; maillog has %d sent lines for it", id, n, sent[id])
+		}
+	}
+	if len(msgs) != messages {
+		t.Errorf("sink has %d messages, want %d", len(msgs), messages)
+	}
+	return maxUse, msgs
+}

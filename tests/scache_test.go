@@ -72,43 +72,9 @@ func testScacheDelivers(t *testing.T, bin string) {
 	requireDaemon(t, in, "scache")
 	deliveries := waitDeliveries(t, in, messages)
 
-	sent := map[string]int{}
-	maxUse := 0
-	for _, d := range deliveries {
-		if d.Status != "sent" {
-			t.Errorf("delivery not sent: %s", d.Line.Raw)
-		}
-		sent[d.QueueID]++
-		maxUse = max(maxUse, d.ConnUse)
-	}
-	for id, n := range sent {
-		if n != 1 {
-			t.Errorf("queue id %s has %d delivery lines, want 1", id, n)
-		}
-	}
-	if len(sent) != messages {
-		t.Errorf("%d queue ids delivered, want %d", len(sent), messages)
-	}
+	maxUse, msgs := checkSentOnce(t, deliveries, sink, messages, "")
 	if maxUse < 2 {
 		t.Errorf("no delivery reused a cached connection (max conn_use=%d)", maxUse)
-	}
-
-	// The sink's view: every queue id arrived exactly once.
-	if err := sink.WaitMessages(messages, logTimeout); err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := sink.Messages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int{}
-	for _, m := range msgs {
-		got[m.QueueID]++
-	}
-	for id, n := range got {
-		if n != 1 || sent[id] != 1 {
-			t.Errorf("sink got queue id %q %d times; maillog has %d sent lines for it", id, n, sent[id])
-		}
 	}
 	if c, err := sink.Counters(); err != nil || c.Messages != messages || len(msgs) != messages {
 		t.Errorf("sink counted %+v (err %v) and dumped %d messages, want %d", c, err, len(msgs), messages)

@@ -46,44 +46,9 @@ func testSMTPConnectionCache(t *testing.T, scacheBin string) {
 	}
 	checkOurSMTP(t, in)
 	deliveries := waitDeliveries(t, in, messages)
-	sent := map[string]int{}
-	maxUse := 0
-	for _, d := range deliveries {
-		if d.Status != "sent" || d.Line.Program != "smtp" {
-			t.Errorf("unexpected delivery: %s", d.Line.Raw)
-		}
-		sent[d.QueueID]++
-		maxUse = max(maxUse, d.ConnUse)
-	}
-	for id, n := range sent {
-		if n != 1 {
-			t.Errorf("queue id %s has %d delivery lines", id, n)
-		}
-	}
-	if len(sent) != messages {
-		t.Errorf("%d queue ids delivered, want %d", len(sent), messages)
-	}
+	maxUse, _ := checkSentOnce(t, deliveries, sink, messages, "smtp")
 	if maxUse < 2 {
 		t.Errorf("our smtp never reused a cached connection (max conn_use=%d)", maxUse)
-	}
-	if err := sink.WaitMessages(messages, logTimeout); err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := sink.Messages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int{}
-	for _, m := range msgs {
-		got[m.QueueID]++
-	}
-	for id, n := range got {
-		if n != 1 || sent[id] != 1 {
-			t.Errorf("sink got queue id %q %d times; maillog has %d sent lines", id, n, sent[id])
-		}
-	}
-	if len(msgs) != messages {
-		t.Errorf("sink has %d messages, want %d", len(msgs), messages)
 	}
 
 	// The parked sockets are blocking (no O_NONBLOCK, 04000).
