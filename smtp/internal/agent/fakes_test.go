@@ -175,22 +175,31 @@ func startServer(t *testing.T, s *fakeServer) *fakeServer {
 	if s.dot == "" {
 		s.dot = "250 2.0.0 Ok: queued as FAKE1"
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s.ln, s.done = serveOnce(t, "tcp", "127.0.0.1:0", s.session)
+	return s
+}
+
+// serveOnce listens on network/addr and runs session on the first
+// connection; done closes when it has finished (the listener is closed
+// and waited for at the end of the test).
+func serveOnce(t *testing.T, network, addr string, session func(net.Conn)) (net.Listener, chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.ln, s.done = ln, make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-s.done })
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
 	go func() {
-		defer close(s.done)
+		defer close(done)
 		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
 		defer c.Close()
-		s.session(c)
+		session(c)
 	}()
-	return s
+	return ln, done
 }
 
 func (s *fakeServer) port() int { return s.ln.Addr().(*net.TCPAddr).Port }

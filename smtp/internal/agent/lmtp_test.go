@@ -29,21 +29,7 @@ type fakeLMTP struct {
 
 func startLMTP(t *testing.T, network, addr string, s *fakeLMTP) *fakeLMTP {
 	t.Helper()
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ln, s.done = ln, make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-s.done })
-	go func() {
-		defer close(s.done)
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		s.session(c)
-	}()
+	s.ln, s.done = serveOnce(t, network, addr, s.session)
 	return s
 }
 
