@@ -53,22 +53,8 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 		heloName, heloTimeout, discard = "lmtp_lhlo_name", "lmtp_lhlo_timeout", "lmtp_discard_lhlo_keywords"
 	}
 	c, gen := rt.Config, rt.Generic
-	var errs []error
-	str := func(name string) string {
-		v, err := c.Str(name)
-		errs = append(errs, err)
-		return v
-	}
-	bool_ := func(name string) bool {
-		v, err := c.Bool(name)
-		errs = append(errs, err)
-		return v
-	}
-	tm := func(name string, min int64) time.Duration {
-		v, err := c.Time(name, config.WithMin(min))
-		errs = append(errs, err)
-		return v
-	}
+	pr := &paramReader{c: c}
+	str, bool_, tm := pr.str, pr.bool, pr.time
 	cfg := &d.cfg
 	cfg.Timeouts = agent.Timeouts{
 		Connect:  tm(p+"connect_timeout", 0),
@@ -86,9 +72,7 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 		cfg.HeloName = gen.Myhostname
 	}
 	cfg.MyHostname = gen.Myhostname
-	lineLimit, err := c.Int(p+"line_length_limit", config.WithMin(0))
-	errs = append(errs, err)
-	cfg.SMTPLineLimit = lineLimit
+	cfg.SMTPLineLimit = pr.int(p + "line_length_limit")
 	cfg.LineLimit = gen.LineLengthLimit
 	cfg.Skip5xxGreeting = bool_(p + "skip_5xx_greeting")
 	cfg.QuoteEnvelope = bool_(p + "quote_rfc821_envelope")
@@ -102,9 +86,9 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	cfg.DelayResolution = gen.DelayLoggingResolutionLimit
 	cfg.FlushDomains = plainDomains(str("fast_flush_domains"))
 	cfg.ParentMatches = hasWord(str("parent_domain_matches_subdomains"), "fast_flush_domains")
-	errs = append(errs, d.loadCacheParams(rt, p, str, bool_, tm))
+	pr.note(d.loadCacheParams(rt, p, pr))
 	if !cfg.LMTP {
-		errs = append(errs, d.loadResolveParams(c))
+		d.loadResolveParams(pr)
 	} else {
 		// lmtp(8) never looks up MX records and resolves numeric
 		// addresses only; its next-hop defaults come from lmtp_*.
@@ -115,12 +99,7 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	cfg.DeferService = gen.DeferServiceName
 	cfg.TraceService = gen.TraceServiceName
 	cfg.VerifyService = gen.AddressVerifyServiceName
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return pr.err
 }
 
 // plainDomains keeps the literal domain names of a domain list. Table
@@ -153,8 +132,8 @@ func isListSep(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '
 // SASL password maps (label fields for sender/next-hop/host, and this
 // agent does not authenticate) and TLS levels above "may" (this agent
 // has no TLS, and stock would expect a TLS context in the properties).
-func (d *daemon) loadCacheParams(rt *server.Runtime, p string, str func(string) string,
-	bool_ func(string) bool, tm func(string, int64) time.Duration) error {
+func (d *daemon) loadCacheParams(rt *server.Runtime, p string, pr *paramReader) error {
+	str, bool_, tm := pr.str, pr.bool, pr.time
 	c := &d.cfg.Cache
 	c.Service = rt.Args.ServiceName
 	for _, w := range strings.FieldsFunc(str(p+"connection_cache_destinations"), isListSep) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/postfix-go/postfix-go/master-compat/config"
 	"github.com/postfix-go/postfix-go/master-compat/server"
 	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 )
@@ -21,36 +20,21 @@ const resolvConf = "/etc/resolv.conf"
 
 // loadResolveParams reads the destination resolution parameters
 // (smtp(8) only: lmtp(8) takes numeric addresses and unix: paths).
-func (d *daemon) loadResolveParams(c *config.Dict) error {
-	var errs []error
-	str := func(name string) string {
-		v, err := c.Str(name)
-		errs = append(errs, err)
-		return v
-	}
-	bool_ := func(name string) bool {
-		v, err := c.Bool(name)
-		errs = append(errs, err)
-		return v
-	}
-	int_ := func(name string) int {
-		v, err := c.Int(name, config.WithMin(0))
-		errs = append(errs, err)
-		return v
-	}
+func (d *daemon) loadResolveParams(pr *paramReader) {
+	str, bool_, int_ := pr.str, pr.bool, pr.int
 	rc := resolve.DefaultConfig()
 	var err error
 	if rc.SupportLevel, err = resolve.ParseSupportLevel(str("smtp_dns_support_level"), bool_("disable_dns_lookups")); err != nil {
-		errs = append(errs, err)
+		pr.note(err)
 	}
 	if rc.HostLookup, err = resolve.ParseHostLookup(str("smtp_host_lookup")); err != nil {
-		errs = append(errs, err)
+		pr.note(err)
 	}
 	if rc.Protocols, err = resolve.ParseInetProtocols(str("inet_protocols")); err != nil {
-		errs = append(errs, err)
+		pr.note(err)
 	}
 	if rc.AddressPreference, err = resolve.ParseAddressPreference(str("smtp_address_preference")); err != nil {
-		errs = append(errs, err)
+		pr.note(err)
 	}
 	rc.Randomize = bool_("smtp_randomize_addresses")
 	rc.MXAddressLimit = int_("smtp_mx_address_limit")
@@ -67,7 +51,6 @@ func (d *daemon) loadResolveParams(c *config.Dict) error {
 	d.inetInterfaces = str("inet_interfaces")
 	d.proxyInterfaces = str("proxy_interfaces")
 	d.resolveCfg = rc
-	return errors.Join(errs...)
 }
 
 // preInit runs as root before the chroot.
