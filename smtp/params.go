@@ -25,6 +25,8 @@ type daemon struct {
 	// completed by preInit, and the interface lists for loop detection.
 	resolveCfg                      resolve.Config
 	inetInterfaces, proxyInterfaces string
+	// resolvConf is postfix_go_resolv_conf.
+	resolvConf string
 }
 
 // loadParams picks the personality from the process name and reads the
@@ -66,6 +68,7 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 		DataDone: tm(p+"data_done_timeout", 1),
 		RSET:     tm(p+"rset_timeout", 1),
 		Quit:     tm(p+"quit_timeout", 1),
+		Xforward: tm(p+"xforward_timeout", 1),
 	}
 	cfg.HeloName = str(heloName)
 	if cfg.HeloName == "" {
@@ -77,6 +80,7 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	cfg.Skip5xxGreeting = bool_(p + "skip_5xx_greeting")
 	cfg.QuoteEnvelope = bool_(p + "quote_rfc821_envelope")
 	cfg.SkipQuitResponse = bool_(p + "skip_quit_response")
+	cfg.SendXforward = bool_(p + "send_xforward_command")
 	if !cfg.LMTP {
 		cfg.NeverEHLO = bool_("smtp_never_send_ehlo")
 	}

@@ -10,13 +10,20 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/postfix-go/postfix-go/master-compat/config"
 	"github.com/postfix-go/postfix-go/master-compat/server"
 	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 )
 
-// resolvConf is read before the chroot: inside the queue directory
-// there is normally no etc/resolv.conf.
-const resolvConf = "/etc/resolv.conf"
+// ResolvConfParam names the resolver configuration file (our own
+// parameter; stock always uses /etc/resolv.conf through glibc). It is
+// read before the chroot: inside the queue directory there is normally
+// no etc/resolv.conf. Tests point it at a private file naming a DNS
+// server on loopback.
+const (
+	ResolvConfParam   = "postfix_go_resolv_conf"
+	defaultResolvConf = "/etc/resolv.conf"
+)
 
 // loadResolveParams reads the destination resolution parameters
 // (smtp(8) only: lmtp(8) takes numeric addresses and unix: paths).
@@ -51,6 +58,11 @@ func (d *daemon) loadResolveParams(pr *paramReader) {
 	d.inetInterfaces = str("inet_interfaces")
 	d.proxyInterfaces = str("proxy_interfaces")
 	d.resolveCfg = rc
+	if v, err := pr.c.Str(ResolvConfParam, config.WithDefault(defaultResolvConf)); err != nil {
+		pr.note(err)
+	} else {
+		d.resolvConf = v
+	}
 }
 
 // preInit runs as root before the chroot.
@@ -58,14 +70,14 @@ func (d *daemon) preInit(rt *server.Runtime) error {
 	if d.cfg.LMTP {
 		return nil
 	}
-	cc, err := dns.ClientConfigFromFile(resolvConf)
+	cc, err := dns.ClientConfigFromFile(d.resolvConf)
 	switch {
 	case err == nil:
 		d.resolveCfg.ClientConfig = cc
 	case errors.Is(err, fs.ErrNotExist):
 		// glibc's fallback: the resolver's default, 127.0.0.1:53.
 	default:
-		rt.Log.Warnf("%s: %v", resolvConf, err)
+		rt.Log.Warnf("%s: %v", d.resolvConf, err)
 	}
 	d.resolveCfg.LocalAddrs = localAddrs(d.inetInterfaces, d.proxyInterfaces, rt.Log.Warn)
 	return nil

@@ -15,7 +15,7 @@ var unsupported = []string{
 	"tls_fingerprint_cert_match", "tls_servername", "tls_wrappermode", "tls_connection_reuse",
 	"sasl_auth_enable", "sasl_password_maps", "sasl_mechanism_filter", "sasl_security_options",
 	"generic_maps", "header_checks", "mime_header_checks", "nested_header_checks", "body_checks",
-	"send_xforward_command", "bind_address", "bind_address6",
+	"bind_address", "bind_address6",
 	"sender_dependent_authentication", "delivery_status_filter", "dns_reply_filter",
 	"reply_filter", "pix_workarounds", "pix_workaround_maps", "pix_workaround_threshold_time",
 	"pix_workaround_delay_time", "always_send_ehlo",

@@ -100,17 +100,35 @@ func TestRcptMixed(t *testing.T) {
 	wantLog(t, h, `to=<r5@example.com>, .*dsn=5\.1\.1, status=bounced \(host `)
 }
 
+// Every recipient rejected: without PIPELINING the client sees it before
+// DATA and sends RSET instead (vector smtp-rcpt-5xx); with PIPELINING
+// DATA already went out with the RCPTs, its reject is ignored, and RSET
+// and QUIT follow in one write.
 func TestRcptAll5xx(t *testing.T) {
-	srv := startServer(t, &fakeServer{rcpt: func(string) string { return "500 5.3.0 Error: command failed" }})
-	h := newHarness(testConfig())
-	reply := h.deliver(testRequest(srv.port(), "bob@example.com", "carol@example.net"))
-	if reply.Status != deliver.StatFinal {
-		t.Errorf("reply %+v, want final (both bounced)", reply)
-	}
-	wantDone(t, h, 100, 200)
-	cmds := srv.commands()
-	if slices.Contains(cmds, "DATA") || !slices.Equal(cmds[len(cmds)-2:], []string{"RSET", "QUIT"}) {
-		t.Errorf("commands %q, want RSET, QUIT and no DATA", cmds)
+	const noPipelining = "250-fake.test\r\n250-8BITMIME\r\n250 DSN"
+	for _, c := range []struct {
+		name, ehlo string
+		writes     []string
+	}{
+		{"pipelining", "", []string{"EHLO", "MAIL|RCPT|RCPT|DATA", "RSET|QUIT"}},
+		{"lock-step", noPipelining, []string{"EHLO", "MAIL", "RCPT", "RCPT", "RSET", "QUIT"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := startServer(t, &fakeServer{ehlo: c.ehlo, rcpt: func(string) string { return "500 5.3.0 Error: command failed" }})
+			h := newHarness(testConfig())
+			reply := h.deliver(testRequest(srv.port(), "bob@example.com", "carol@example.net"))
+			if reply.Status != deliver.StatFinal {
+				t.Errorf("reply %+v, want final (both bounced)", reply)
+			}
+			wantDone(t, h, 100, 200)
+			if w := srv.writes(); !slices.Equal(w, c.writes) {
+				t.Errorf("writes %q, want %q", w, c.writes)
+			}
+			wantLog(t, h, `to=<carol@example.net>, .*status=bounced \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 500 5\.3\.0 Error: command failed \(in reply to RCPT TO command\)\)`)
+			if strings.Contains(h.log.String(), "DATA command") {
+				t.Errorf("the DATA reject was reported:\n%s", h.log)
+			}
+		})
 	}
 }
 
@@ -367,7 +385,8 @@ func TestVerifyProbe(t *testing.T) {
 	if reply := h.deliver(req); reply.Status != deliver.StatFinal {
 		t.Errorf("reply %+v\n%s", reply, h.log)
 	}
-	wantDone(t, h, 200, 100)
+	// Each RCPT reply settles its recipient as it is read.
+	wantDone(t, h, 100, 200)
 	if k := h.status.kinds(); k["good@example.com"] != "sent" || k["bad@example.com"] != "verify" {
 		t.Errorf("status calls %v", k)
 	}

@@ -337,21 +337,8 @@ func (s *session) keepAlive() bool {
 	if s.expire.Unix() < s.d.a.now().Unix() {
 		return false
 	}
-	if lim := s.d.a.cfg.Cache.ReuseCountLimit; lim > 0 && s.reuseCount >= lim {
-		return false
-	}
-	// Unread server output means the stream is not clean.
-	return s.br.Buffered() == 0
-}
-
-// finish ends a transaction that went well: QUIT, or keep the
-// connection for the cache.
-func (s *session) finish() {
-	if s.keepAlive() {
-		s.kept = true
-		return
-	}
-	s.quit()
+	lim := s.d.a.cfg.Cache.ReuseCountLimit
+	return lim <= 0 || s.reuseCount < lim
 }
 
 // save hands a kept session to scache (smtp_save_session) and closes

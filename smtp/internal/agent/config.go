@@ -23,6 +23,7 @@ type Timeouts struct {
 	DataDone time.Duration // smtp_data_done_timeout
 	RSET     time.Duration // smtp_rset_timeout
 	Quit     time.Duration // smtp_quit_timeout
+	Xforward time.Duration // smtp_xforward_timeout
 }
 
 // Config is what the agent needs from main.cf and master.cf.
@@ -51,6 +52,8 @@ type Config struct {
 	NeverEHLO bool
 	// QuoteEnvelope is smtp_quote_rfc821_envelope.
 	QuoteEnvelope bool
+	// SendXforward is smtp_send_xforward_command.
+	SendXforward bool
 	// SkipQuitResponse is smtp_skip_quit_response.
 	SkipQuitResponse bool
 	// DiscardEHLO is smtp_discard_ehlo_keywords, parsed.

@@ -304,7 +304,9 @@ func (d *delivery) try(dst destination, hop string) {
 	if !s.fromCache && dst.bestMX {
 		s.features |= smtpwire.FeatureBestMX
 	}
-	if s.kept && !s.noCache {
+	// Unread server output means the stream is not clean enough to
+	// hand to the next transaction.
+	if s.kept && !s.noCache && s.br.Buffered() == 0 {
 		d.save(s)
 	} else {
 		s.conn.Close()

@@ -148,6 +148,7 @@ type fakeServer struct {
 	greeting string
 	ehlo     string
 	rcpt     func(addr string) string // RCPT reply by address; nil: 250
+	mail     string                   // MAIL reply; "": 250
 	data     string
 	dot      string
 	// hangupAt closes the connection instead of answering the named
@@ -157,8 +158,15 @@ type fakeServer struct {
 	ln   net.Listener
 	mu   sync.Mutex
 	cmds []string
-	body string
-	done chan struct{}
+	// batches groups the commands as they arrived: a command joins the
+	// previous one when it was already waiting in the read buffer, which
+	// on loopback means the client wrote them together (pipelining).
+	batches  []string
+	joinNext bool
+	accepted int  // RCPTs accepted in the current transaction
+	inMail   bool // MAIL was accepted
+	body     string
+	done     chan struct{}
 }
 
 func startServer(t *testing.T, s *fakeServer) *fakeServer {
@@ -221,6 +229,7 @@ func (s *fakeServer) session(c net.Conn) {
 		}
 		cmd := strings.TrimRight(line, "\r\n")
 		s.log(cmd)
+		s.batch(cmd, br.Buffered() > 0)
 		verb := strings.ToUpper(strings.SplitN(cmd, ":", 2)[0])
 		verb = strings.SplitN(verb, " ", 2)[0]
 		if verb == s.hangupAt {
@@ -234,18 +243,37 @@ func (s *fakeServer) session(c net.Conn) {
 		switch verb {
 		case "EHLO":
 			say(s.ehlo)
+		case "XFORWARD":
+			say("250 2.0.0 Ok")
 		case "HELO", "RSET":
+			s.accepted, s.inMail = 0, false
 			say("250 2.0.0 Ok")
 		case "MAIL":
+			if s.mail != "" {
+				say(s.mail)
+				continue
+			}
+			s.inMail = true
 			say("250 2.1.0 Ok")
 		case "RCPT":
 			addr := cmd[strings.IndexByte(cmd, '<')+1 : strings.IndexByte(cmd, '>')]
-			if s.rcpt != nil {
-				say(s.rcpt(addr))
-			} else {
-				say("250 2.1.5 Ok")
+			reply := "250 2.1.5 Ok"
+			if !s.inMail {
+				reply = "503 5.5.1 Error: need MAIL command"
+			} else if s.rcpt != nil {
+				reply = s.rcpt(addr)
 			}
+			if strings.HasPrefix(reply, "2") {
+				s.accepted++
+			}
+			say(reply)
 		case "DATA":
+			if s.accepted == 0 {
+				// What Postfix's smtpd says to a pipelined DATA
+				// after every RCPT failed.
+				say("554 5.5.1 Error: no valid recipients")
+				continue
+			}
 			say(s.data)
 			if !strings.HasPrefix(s.data, "354") {
 				continue
@@ -265,6 +293,8 @@ func (s *fakeServer) session(c net.Conn) {
 			s.body = body.String()
 			s.mu.Unlock()
 			s.log(".")
+			s.batch(".", br.Buffered() > 0)
+			s.accepted, s.inMail = 0, false
 			if s.hangupAt == "." {
 				return
 			}
@@ -284,6 +314,28 @@ func (s *fakeServer) session(c net.Conn) {
 }
 
 func (s *fakeServer) log(cmd string) { s.mu.Lock(); s.cmds = append(s.cmds, cmd); s.mu.Unlock() }
+
+// batch records cmd in the current batch; more: another command is
+// already waiting.
+func (s *fakeServer) batch(cmd string, more bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	verb := strings.SplitN(strings.SplitN(cmd, ":", 2)[0], " ", 2)[0]
+	if s.joinNext && len(s.batches) > 0 {
+		s.batches[len(s.batches)-1] += "|" + verb
+	} else {
+		s.batches = append(s.batches, verb)
+	}
+	s.joinNext = more
+}
+
+// writes is the command verbs grouped by the client's writes.
+func (s *fakeServer) writes() []string {
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.batches...)
+}
 
 func (s *fakeServer) commands() []string {
 	<-s.done

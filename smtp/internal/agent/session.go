@@ -51,7 +51,12 @@ type trouble struct {
 	// broken: the connection is unusable (I/O error); nothing more is
 	// sent. Otherwise RSET (when in a transaction) and QUIT follow.
 	broken bool
-	rset   bool
+	// quiet: the failure came after every recipient was settled (the
+	// final RSET or QUIT); nobody is failed because of it.
+	quiet bool
+	// lostBody: the connection broke while the content was being sent
+	// (used inside the transaction only).
+	lostBody bool
 }
 
 func newSession(d *delivery, conn net.Conn, dst destination) *session {
@@ -119,10 +124,9 @@ func (s *session) run() *trouble {
 	}
 	s.noCache = true
 	s.kept = false
-	if !t.broken && t.rset {
-		s.rset()
+	if !t.quiet {
+		s.d.bulkFail(s, t.dsn, t.throttle)
 	}
-	s.d.bulkFail(s, t.dsn, t.throttle)
 	if !t.broken {
 		s.quit()
 	}
@@ -191,18 +195,6 @@ func (s *session) refused(r smtpwire.Reply) *trouble {
 func (s *session) said(r smtpwire.Reply, inReplyTo string) statusclient.DSN {
 	f := smtpwire.ClassifyFailure(r, s.d.a.cfg.SoftBounce)
 	return s.replyDSN(r, f.Status, f.ReasonPrefix+r.Said(s.namaddr, inReplyTo))
-}
-
-// rset ends a failed transaction; a failure only makes the session
-// non-cacheable.
-func (s *session) rset() {
-	if s.command("RSET", s.d.a.cfg.Timeouts.RSET) != nil {
-		s.noCache = true
-		return
-	}
-	if r, err := s.reply(s.d.a.cfg.Timeouts.RSET); err != nil || r.Class() != 2 {
-		s.noCache = true
-	}
 }
 
 // quit ends the session; errors after the transaction are ignored, and

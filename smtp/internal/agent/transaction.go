@@ -4,163 +4,267 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
-	"github.com/postfix-go/postfix-go/smtp/internal/deliver"
 	"github.com/postfix-go/postfix-go/smtp/internal/queuefile"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
 
-// transaction runs MAIL, RCPT, DATA, the content and the end of data,
-// one command at a time. Recipients rejected at RCPT are disposed of at
-// once; accepted ones only after the end-of-data reply.
+// transaction runs one mail transaction over the pipeline: XFORWARD,
+// MAIL, RCPT and DATA go out as one batch when the server pipelines;
+// the content follows the 354, then the dot and (unless the session is
+// to be cached) QUIT. Replies are handled in order as they are read, so
+// recipients rejected at RCPT are reported while the server waits for
+// the content, as stock does. Server rejects are settled here; only I/O
+// trouble is returned.
 func (s *session) transaction() *trouble {
-	d, cfg := s.d, &s.d.a.cfg
+	d := s.d
 	if s.sizeLimit > 0 && s.sizeLimit < d.req.DataSize {
 		d.completed = true
 		return &trouble{dsn: localDSN("5.3.4", fmt.Sprintf("message size %d exceeds size limit %.0f of server %s",
 			d.req.DataSize, float64(s.sizeLimit), s.namaddr))}
 	}
+	x := &txn{s: s}
+	x.p = pipeline{s: s, lastIO: d.a.now(), onReply: x.reply}
+	if t := x.run(); t != nil {
+		return t
+	}
+	// A transaction that ran to its end, rejects included, keeps later
+	// connection trouble in this request from throttling the site.
+	d.completed = true
+	s.kept = x.keep
+	return nil
+}
+
+// txn is the client's view of one transaction.
+type txn struct {
+	s            *session
+	p            pipeline
+	mailRejected bool
+	nrcpt        int   // recipients accepted; -1 once DATA was refused
+	accepted     []int // recipient indexes in RCPT order
+	lmtpDone     int   // LMTP: end-of-data replies handled so far
+	keep         bool  // the session stays open for the cache
+}
+
+func (x *txn) run() *trouble {
+	s, d := x.s, x.s.d
 	d.req.Stats.ConnSetupDone = d.a.now()
 	d.req.Stats.ReuseCount = s.reuseCount
-	r, err := s.chat(s.mailCommand(), cfg.Timeouts.Mail)
-	if err != nil {
-		return s.ioTrouble(err, smtpwire.StageMail)
-	}
-	if r.Class() != 2 {
-		d.completed = true
-		return &trouble{dsn: s.said(r, "MAIL FROM command"), rset: true}
-	}
-	accepted, t := s.recipients()
-	if t != nil {
-		return t
-	}
-	if len(accepted) == 0 {
-		// Everybody was rejected and disposed of already.
-		d.completed = true
-		s.rset()
-		s.finish()
-		return nil
-	}
-	if d.req.Flags.TraceOnly() {
-		// An address probe stops after RCPT (smtp_address_verify_target
-		// = rcpt): the RCPT reply is the answer.
-		d.completed = true
-		s.rset()
-		s.finish()
-		for _, a := range accepted {
-			d.sent(a.index, s.namaddrport, s.sentDSN(a.reply), s.features&smtpwire.FeatureDSN != 0)
-		}
-		return nil
-	}
-	r, err = s.chat("DATA", cfg.Timeouts.DataInit)
-	if err != nil {
-		return s.ioTrouble(err, smtpwire.StageData)
-	}
-	if r.Class() != 3 {
-		d.completed = true
-		return &trouble{dsn: s.said(r, "DATA command"), rset: true}
-	}
-	if t := s.content(); t != nil {
-		return t
-	}
-	if cfg.LMTP {
-		return s.lmtpReplies(accepted)
-	}
-	r, err = s.reply(cfg.Timeouts.DataDone)
-	if err != nil {
-		return s.ioTrouble(err, smtpwire.StageDot)
-	}
-	d.completed = true
-	if r.Class() != 2 {
-		return &trouble{dsn: s.said(r, "end of DATA command")}
-	}
-	d.req.Stats.DeliverDone = d.a.now()
-	// The server has the message: say goodbye first, so that it does
-	// not wait for us while the status services are busy. A cacheable
-	// session gets no QUIT and is saved after the status reports.
-	s.finish()
-	dsn := s.sentDSN(r)
-	for _, a := range accepted {
-		d.sent(a.index, s.namaddrport, dsn, s.features&smtpwire.FeatureDSN != 0)
-	}
-	return nil
-}
-
-// lmtpReplies reads the LMTP end-of-data replies: one per accepted
-// recipient, in RCPT order, each deciding that recipient alone. The
-// replies are all read before QUIT and the status reports; when the
-// connection breaks half-way, the recipients whose replies arrived are
-// still disposed of by them (the server has their mail), and only the
-// others fail with the I/O error.
-func (s *session) lmtpReplies(accepted []acceptedRcpt) *trouble {
-	d, cfg := s.d, &s.d.a.cfg
-	replies := make([]smtpwire.Reply, 0, len(accepted))
-	var ioerr error
-	for range accepted {
-		r, err := s.reply(cfg.Timeouts.DataDone)
-		if err != nil {
-			ioerr = err
-			break
-		}
-		replies = append(replies, r)
-	}
-	if len(replies) > 0 {
-		d.completed = true
-		d.req.Stats.DeliverDone = d.a.now()
-	}
-	if ioerr == nil {
-		s.finish()
-	}
-	serverDSN := s.features&smtpwire.FeatureDSN != 0
-	for n, r := range replies {
-		i := accepted[n].index
-		if r.Class() == 2 {
-			d.sent(i, s.namaddrport, s.sentDSN(r), serverDSN)
+	for i, cmd := range s.xforwardCommands() {
+		if cmd == "" {
 			continue
 		}
-		if smtpwire.CheckCode(r.Code) {
-			s.noCache = true
+		if t := x.send(cmd, owed{step: stepXforwardAddr + step(i)}); t != nil {
+			return t
 		}
-		s.rcptFail(i, s.said(r, "end of DATA command"))
 	}
-	if ioerr != nil {
-		return s.ioTrouble(ioerr, smtpwire.StageDot)
+	if t := x.send(s.mailCommand(), owed{step: stepMail}); t != nil {
+		return t
 	}
-	return nil
-}
-
-// acceptedRcpt is a recipient the server accepted at RCPT.
-type acceptedRcpt struct {
-	index int
-	reply smtpwire.Reply
-}
-
-// recipients sends one RCPT per pending recipient. Rejected recipients
-// are deferred or bounced right away, as stock does.
-func (s *session) recipients() ([]acceptedRcpt, *trouble) {
-	d := s.d
-	var accepted []acceptedRcpt
 	for i := range d.rcpts {
 		if d.rcpts[i].dropped || d.rcpts[i].keep {
 			continue
 		}
-		r, err := s.chat(s.rcptCommand(d.rcpts[i].Recipient), d.a.cfg.Timeouts.Rcpt)
-		if err != nil {
-			return nil, s.ioTrouble(err, smtpwire.StageRcpt)
+		cmd := s.rcptCommand(d.rcpts[i].Recipient)
+		if x.p.mustSync(cmd, stepRcpt) {
+			if t := x.p.sync(); t != nil {
+				return t
+			}
+			if x.mailRejected {
+				return x.abort()
+			}
 		}
+		if t := x.p.write(cmd, owed{step: stepRcpt, rcpt: i}, 1); t != nil {
+			return t
+		}
+	}
+	if d.req.Flags.TraceOnly() {
+		// An address probe stops after RCPT (smtp_address_verify_target
+		// = rcpt): the RCPT replies are the answer.
+		return x.abort()
+	}
+	if x.p.mustSync("DATA", stepData) {
+		if t := x.p.sync(); t != nil {
+			return t
+		}
+		if x.nrcpt == 0 {
+			return x.abort()
+		}
+	}
+	if t := x.p.write("DATA", owed{step: stepData}, 1); t != nil {
+		return t
+	}
+	// DATA is a synchronisation point: the 354 must come first.
+	if t := x.p.sync(); t != nil {
+		return t
+	}
+	if x.nrcpt < 0 {
+		return x.abort()
+	}
+	return x.data()
+}
+
+// data sends the content (unless nobody was accepted, when a lone dot
+// ends the DATA a server accepted anyway), the dot, and QUIT.
+func (x *txn) data() *trouble {
+	s := x.s
+	if x.nrcpt > 0 {
+		if t := s.content(); t != nil {
+			if !t.lostBody {
+				return t
+			}
+			// Nothing more can be sent, but the server may have
+			// answered early (a 5xx for a message too large).
+			x.p.lostBody = true
+			for range x.dotReplies() {
+				x.p.owed = append(x.p.owed, owed{step: stepDot})
+			}
+			return x.p.sync()
+		}
+	}
+	x.keep = s.keepAlive()
+	if t := x.p.write(".", owed{step: stepDot}, x.dotReplies()); t != nil {
+		return t
+	}
+	if t := x.quit(); t != nil {
+		return t
+	}
+	return x.p.sync()
+}
+
+// dotReplies is how many replies the end of data owes: LMTP answers for
+// each accepted recipient.
+func (x *txn) dotReplies() int {
+	if x.s.d.a.cfg.LMTP && x.nrcpt > 0 {
+		return x.nrcpt
+	}
+	return 1
+}
+
+// abort ends the transaction with RSET (and QUIT unless the session is
+// kept for the cache), after a reject or an address probe.
+func (x *txn) abort() *trouble {
+	x.keep = x.s.keepAlive()
+	if t := x.send("RSET", owed{step: stepAbort}); t != nil {
+		return t
+	}
+	if t := x.quit(); t != nil {
+		return t
+	}
+	return x.p.sync()
+}
+
+// quit sends QUIT unless the session is to be cached; its reply is read
+// only without smtp_skip_quit_response.
+func (x *txn) quit() *trouble {
+	if x.keep {
+		return nil
+	}
+	expect := 1
+	if x.s.d.a.cfg.SkipQuitResponse {
+		expect = 0
+	}
+	if x.p.mustSync("QUIT", stepQuit) {
+		if t := x.p.sync(); t != nil {
+			return t
+		}
+	}
+	return x.p.write("QUIT", owed{step: stepQuit}, expect)
+}
+
+// send writes cmd, first reading the replies owed when the client may
+// not run further ahead.
+func (x *txn) send(cmd string, o owed) *trouble {
+	if x.p.mustSync(cmd, o.step) {
+		if t := x.p.sync(); t != nil {
+			return t
+		}
+	}
+	return x.p.write(cmd, o, 1)
+}
+
+// reply settles one server reply, in command order.
+func (x *txn) reply(o owed, r smtpwire.Reply) {
+	s, d := x.s, x.s.d
+	switch o.step {
+	case stepXforwardAddr, stepXforwardProto:
+		if r.Class() != 2 {
+			d.a.log.Warn(r.Said(s.namaddrport, o.step.request()))
+		}
+	case stepMail:
+		if r.Class() != 2 {
+			d.bulkFail(s, s.said(r, o.step.request()), false)
+			x.mailRejected = true
+		}
+	case stepRcpt:
+		x.rcptReply(o.rcpt, r)
+	case stepData:
+		if r.Class() != 3 {
+			if x.nrcpt > 0 {
+				d.bulkFail(s, s.said(r, o.step.request()), false)
+			}
+			x.nrcpt = -1
+		}
+	case stepDot:
+		x.dotReply(r)
+	}
+}
+
+// rcptReply counts an accepted recipient or settles a rejected one.
+// Replies after a rejected MAIL mean nothing: everybody failed already.
+func (x *txn) rcptReply(i int, r smtpwire.Reply) {
+	s, d := x.s, x.s.d
+	if x.mailRejected {
+		return
+	}
+	if r.Class() != 2 {
+		if smtpwire.CheckCode(r.Code) {
+			s.noCache = true
+		}
+		s.rcptFail(i, s.said(r, stepRcpt.request()))
+		return
+	}
+	x.nrcpt++
+	x.accepted = append(x.accepted, i)
+	if d.req.Flags.TraceOnly() {
+		d.sent(i, s.namaddrport, s.sentDSN(r), s.features&smtpwire.FeatureDSN != 0)
+	}
+}
+
+// dotReply settles the end of data: for SMTP one reply for everybody
+// accepted, for LMTP one reply per accepted recipient in RCPT order.
+func (x *txn) dotReply(r smtpwire.Reply) {
+	s, d := x.s, x.s.d
+	d.req.Stats.DeliverDone = d.a.now()
+	if x.nrcpt <= 0 {
+		return
+	}
+	serverDSN := s.features&smtpwire.FeatureDSN != 0
+	if d.a.cfg.LMTP {
+		i := x.accepted[x.lmtpDone]
+		x.lmtpDone++
 		if r.Class() == 2 {
-			accepted = append(accepted, acceptedRcpt{i, r})
-			continue
+			d.sent(i, s.namaddrport, s.sentDSN(r), serverDSN)
+			return
 		}
 		if smtpwire.CheckCode(r.Code) {
 			s.noCache = true
 		}
-		s.rcptFail(i, s.said(r, "RCPT TO command"))
+		s.rcptFail(i, s.said(r, stepDot.request()))
+		return
 	}
-	return accepted, nil
+	if r.Class() != 2 {
+		d.bulkFail(s, s.said(r, stepDot.request()), false)
+		return
+	}
+	dsn := s.sentDSN(r)
+	for _, i := range x.accepted {
+		if !d.rcpts[i].dropped && !d.rcpts[i].keep {
+			d.sent(i, s.namaddrport, dsn, serverDSN)
+		}
+	}
 }
 
 // rcptFail is smtp_rcpt_fail(): a soft reject at a server that is not
@@ -183,7 +287,10 @@ func (s *session) sentDSN(r smtpwire.Reply) statusclient.DSN {
 	return dsn
 }
 
-// content sends the message after the 354 reply, then the dot.
+// content sends the message after the 354 reply; the dot follows as a
+// command. A write timeout ends the session; a lost connection is
+// returned as lostBody, so that the caller can still look for an early
+// reply, as stock does.
 func (s *session) content() *trouble {
 	d, cfg := s.d, &s.d.a.cfg
 	cr, err := d.msg.Content(d.req.DataOffset)
@@ -201,19 +308,27 @@ func (s *session) content() *trouble {
 			return s.unreadable(err)
 		}
 		if err := cw.WriteRecord(rec.Data, rec.Type == queuefile.RecTypeCont); err != nil {
-			return s.ioTrouble(ioErr("write", err), smtpwire.StageBody)
+			return s.bodyTrouble(err)
 		}
 	}
 	if cw.Folded() {
 		d.a.log.Info(cw.FoldNotice(d.req.QueueID))
 	}
-	if err := cw.Close(); err != nil {
-		return s.ioTrouble(ioErr("write", err), smtpwire.StageBody)
-	}
-	if err := s.bw.Flush(); err != nil {
-		return s.ioTrouble(ioErr("write", err), smtpwire.StageDot)
+	if err := cw.EndContent(); err != nil {
+		return s.bodyTrouble(err)
 	}
 	return nil
+}
+
+// bodyTrouble classifies a write error in the content.
+func (s *session) bodyTrouble(err error) *trouble {
+	err = ioErr("write", err)
+	var ioe *smtpwire.IOError
+	if errors.As(err, &ioe) && ioe.Timeout {
+		return s.ioTrouble(err, smtpwire.StageBody)
+	}
+	s.noCache = true
+	return &trouble{lostBody: true, broken: true}
 }
 
 // unreadable handles a queue file whose content cannot be read. Stock
@@ -230,93 +345,4 @@ func (s *session) unreadable(err error) *trouble {
 		s.d.a.log.Warn(err.Error())
 	}
 	return &trouble{dsn: localDSN("4.3.0", "unreadable mail queue entry"), broken: true}
-}
-
-// mailCommand builds MAIL FROM with the parameters the server supports.
-func (s *session) mailCommand() string {
-	req, f := s.d.req, s.features
-	var b strings.Builder
-	b.WriteString("MAIL FROM:<")
-	b.WriteString(s.envelope(req.Sender))
-	b.WriteString(">")
-	// Stock withholds SIZE when it would downgrade 8-bit content; this
-	// slice does not convert, but keeps the same wire behaviour.
-	downgrade := f&smtpwire.Feature8BITMIME == 0 && req.Encoding != "7bit"
-	if f&smtpwire.FeatureSIZE != 0 && !downgrade {
-		b.WriteString(" SIZE=")
-		b.WriteString(strconv.FormatInt(req.DataSize, 10))
-	}
-	if f&smtpwire.Feature8BITMIME != 0 {
-		switch req.Encoding {
-		case "8bit":
-			b.WriteString(" BODY=8BITMIME")
-		case "7bit":
-			b.WriteString(" BODY=7BIT")
-		case "":
-		default:
-			s.d.a.log.Warn(fmt.Sprintf("%s: unknown content encoding: %s", req.QueueID, req.Encoding))
-		}
-	}
-	if f&smtpwire.FeatureDSN != 0 {
-		if req.EnvID != "" {
-			b.WriteString(" ENVID=")
-			b.WriteString(xtext(req.EnvID, "+="))
-		}
-		if req.Ret != 0 {
-			b.WriteString(" RET=")
-			b.WriteString(req.Ret.String())
-		}
-	}
-	if f&smtpwire.FeatureSMTPUTF8 != 0 && req.SendOpts&deliver.SendOptSMTPUTF8Requested != 0 {
-		b.WriteString(" SMTPUTF8")
-	}
-	return b.String()
-}
-
-// rcptCommand builds RCPT TO, with ORCPT and NOTIFY for DSN servers.
-func (s *session) rcptCommand(r deliver.Recipient) string {
-	var b strings.Builder
-	b.WriteString("RCPT TO:<")
-	b.WriteString(s.envelope(r.Address))
-	b.WriteString(">")
-	if s.features&smtpwire.FeatureDSN == 0 {
-		return b.String()
-	}
-	orcpt := r.DSNOrcpt
-	if orcpt == "" && r.OrigAddr != "" {
-		q := quoteAddr(r.OrigAddr)
-		if s.d.req.SendOpts != 0 && !isASCII(q) {
-			orcpt = "utf-8;" + q
-		} else {
-			orcpt = "rfc822;" + q
-		}
-	}
-	// utf-8 ORCPT values need uxtext, which this slice lacks; stock
-	// also omits ORCPT when it cannot encode it.
-	if orcpt != "" && !(len(orcpt) >= 6 && strings.EqualFold(orcpt[:6], "utf-8;")) {
-		b.WriteString(" ORCPT=")
-		b.WriteString(xtext(orcpt, "="))
-	}
-	if r.Notify != 0 {
-		b.WriteString(" NOTIFY=")
-		b.WriteString(r.Notify.String())
-	}
-	return b.String()
-}
-
-// envelope quotes an envelope address when smtp_quote_rfc821_envelope.
-func (s *session) envelope(addr string) string {
-	if !s.d.a.cfg.QuoteEnvelope {
-		return addr
-	}
-	return quoteAddr(addr)
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
