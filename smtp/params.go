@@ -91,14 +91,7 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	cfg.FlushDomains = plainDomains(str("fast_flush_domains"))
 	cfg.ParentMatches = hasWord(str("parent_domain_matches_subdomains"), "fast_flush_domains")
 	pr.note(d.loadCacheParams(rt, p, pr))
-	if !cfg.LMTP {
-		d.loadResolveParams(pr)
-	} else {
-		// lmtp(8) never looks up MX records and resolves numeric
-		// addresses only; its next-hop defaults come from lmtp_*.
-		cfg.DefaultService = str("lmtp_tcp_port")
-		cfg.FallbackRelay = str("lmtp_fallback_relay")
-	}
+	d.loadResolveParams(pr, p)
 	cfg.BounceService = gen.BounceServiceName
 	cfg.DeferService = gen.DeferServiceName
 	cfg.TraceService = gen.TraceServiceName

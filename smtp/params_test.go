@@ -96,3 +96,27 @@ func TestLocalAddrs(t *testing.T) {
 		t.Errorf("warnings %q", warned)
 	}
 }
+
+// lmtp(8) reads the same resolution settings under lmtp_, with its own
+// defaults (lmtp_host_lookup = dns, lmtp_tcp_port = 24), and ignores
+// smtp_ ones and relayhost.
+func TestLoadResolveParamsLMTP(t *testing.T) {
+	rt := runtimeFor("lmtp")
+	for k, v := range map[string]string{
+		"smtp_host_lookup": "native", "lmtp_mx_session_limit": "4", "lmtp_fallback_relay": "inet:[192.0.2.9]:2424",
+		"relayhost": "relay.test:587", "lmtp_address_preference": "ipv6",
+	} {
+		rt.Config.Set(k, v)
+	}
+	d := &daemon{}
+	if err := d.loadParams(rt); err != nil {
+		t.Fatal(err)
+	}
+	rc, c := d.resolveCfg, d.cfg
+	if rc.HostLookup != resolve.HostLookupDNS || rc.AddressPreference != resolve.PreferIPv6 || rc.MXAddressLimit != 5 {
+		t.Errorf("resolver config %+v", rc)
+	}
+	if !c.LMTP || c.MXSessionLimit != 4 || c.FallbackRelay != "inet:[192.0.2.9]:2424" || c.Relayhost != "" || c.DefaultService != "24" {
+		t.Errorf("agent config %+v", c)
+	}
+}

@@ -25,38 +25,42 @@ const (
 	defaultResolvConf = "/etc/resolv.conf"
 )
 
-// loadResolveParams reads the destination resolution parameters
-// (smtp(8) only: lmtp(8) takes numeric addresses and unix: paths).
-func (d *daemon) loadResolveParams(pr *paramReader) {
+// loadResolveParams reads the destination resolution parameters under
+// the personality's prefix p ("smtp_" or "lmtp_"). lmtp(8) never looks
+// up MX records (the resolver knows from the next-hop) and has no
+// loop detection, so relayhost and the interface lists are smtp's only.
+func (d *daemon) loadResolveParams(pr *paramReader, p string) {
 	str, bool_, int_ := pr.str, pr.bool, pr.int
 	rc := resolve.DefaultConfig()
 	var err error
-	if rc.SupportLevel, err = resolve.ParseSupportLevel(str("smtp_dns_support_level"), bool_("disable_dns_lookups")); err != nil {
+	if rc.SupportLevel, err = resolve.ParseSupportLevel(str(p+"dns_support_level"), bool_("disable_dns_lookups")); err != nil {
 		pr.note(err)
 	}
-	if rc.HostLookup, err = resolve.ParseHostLookup(str("smtp_host_lookup")); err != nil {
+	if rc.HostLookup, err = resolve.ParseHostLookup(str(p + "host_lookup")); err != nil {
 		pr.note(err)
 	}
 	if rc.Protocols, err = resolve.ParseInetProtocols(str("inet_protocols")); err != nil {
 		pr.note(err)
 	}
-	if rc.AddressPreference, err = resolve.ParseAddressPreference(str("smtp_address_preference")); err != nil {
+	if rc.AddressPreference, err = resolve.ParseAddressPreference(str(p + "address_preference")); err != nil {
 		pr.note(err)
 	}
-	rc.Randomize = bool_("smtp_randomize_addresses")
-	rc.MXAddressLimit = int_("smtp_mx_address_limit")
-	rc.BalanceInetProtocols = bool_("smtp_balance_inet_protocols")
-	rc.DeferIfNoMXAddress = bool_("smtp_defer_if_no_mx_address_found")
+	rc.Randomize = bool_(p + "randomize_addresses")
+	rc.MXAddressLimit = int_(p + "mx_address_limit")
+	rc.BalanceInetProtocols = bool_(p + "balance_inet_protocols")
+	rc.DeferIfNoMXAddress = bool_(p + "defer_if_no_mx_address_found")
 	rc.IgnoreMXLookupError = bool_("ignore_mx_lookup_error")
 	d.cfg.MXAddressLimit = rc.MXAddressLimit
-	d.cfg.MXSessionLimit = int_("smtp_mx_session_limit")
-	d.cfg.FallbackRelay = str("smtp_fallback_relay")
-	d.cfg.Relayhost = str("relayhost")
-	d.cfg.BestMXTransport = str("best_mx_transport")
-	d.cfg.DefaultService = str("smtp_tcp_port")
+	d.cfg.MXSessionLimit = int_(p + "mx_session_limit")
+	d.cfg.FallbackRelay = str(p + "fallback_relay")
+	d.cfg.DefaultService = str(p + "tcp_port")
 	d.cfg.NoProtocols = rc.Protocols == 0
-	d.inetInterfaces = str("inet_interfaces")
-	d.proxyInterfaces = str("proxy_interfaces")
+	if !d.cfg.LMTP {
+		d.cfg.Relayhost = str("relayhost")
+		d.cfg.BestMXTransport = str("best_mx_transport")
+		d.inetInterfaces = str("inet_interfaces")
+		d.proxyInterfaces = str("proxy_interfaces")
+	}
 	d.resolveCfg = rc
 	if v, err := pr.c.Str(ResolvConfParam, config.WithDefault(defaultResolvConf)); err != nil {
 		pr.note(err)
@@ -67,9 +71,6 @@ func (d *daemon) loadResolveParams(pr *paramReader) {
 
 // preInit runs as root before the chroot.
 func (d *daemon) preInit(rt *server.Runtime) error {
-	if d.cfg.LMTP {
-		return nil
-	}
 	cc, err := dns.ClientConfigFromFile(d.resolvConf)
 	switch {
 	case err == nil:
@@ -79,7 +80,9 @@ func (d *daemon) preInit(rt *server.Runtime) error {
 	default:
 		rt.Log.Warnf("%s: %v", d.resolvConf, err)
 	}
-	d.resolveCfg.LocalAddrs = localAddrs(d.inetInterfaces, d.proxyInterfaces, rt.Log.Warn)
+	if !d.cfg.LMTP {
+		d.resolveCfg.LocalAddrs = localAddrs(d.inetInterfaces, d.proxyInterfaces, rt.Log.Warn)
+	}
 	return nil
 }
 

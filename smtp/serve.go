@@ -65,9 +65,7 @@ func (d *daemon) postInit(rt *server.Runtime) (any, error) {
 		Warn:          rt.Log.Warn,
 	})
 	a := agent.New(d.cfg, status, rt.Log)
-	if !d.cfg.LMTP {
-		a.Resolver = d.newResolver(rt)
-	}
+	a.Resolver = d.newResolver(rt)
 	if d.cfg.Cache.Enabled() && d.cacheOff == "" {
 		// Like stock post_init: one lazy client per process.
 		a.Cache = client.New("private/"+d.cacheService, client.Options{

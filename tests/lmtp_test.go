@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,5 +98,50 @@ func TestLMTPDelivers50(t *testing.T) {
 	}
 	if p := lines.Program("master").Match(`bad command startup|process \S*lmtp\S* pid \d+ (exit status|killed by signal)`); len(p) > 0 {
 		t.Errorf("master complained:\n%s", p)
+	}
+}
+
+// TestLMTPHostName delivers to inet:name:port: lmtp(8) looks the name up
+// (no MX lookup) where stock does with DNS disabled, in the chroot's
+// etc/hosts.
+func TestLMTPHostName(t *testing.T) {
+	harness.Require(t)
+	const messages = 5
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := harness.New(t, harness.Options{
+		NoStart: true,
+		Replace: map[string]string{"lmtp": harness.Daemon(t, "lmtp")},
+		MainCF: map[string]string{
+			"relayhost":         "",
+			"default_transport": fmt.Sprintf("lmtp:inet:%s:%d", sinkHost, port),
+		},
+		MasterFields: []string{"lmtp/unix/chroot=y"},
+	})
+	etc := filepath.Join(in.Spool, "etc")
+	if err := os.MkdirAll(etc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(etc, "hosts"), []byte("127.0.0.1 "+sinkHost+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sink := in.StartSink(t, harness.SinkOptions{Port: port, LMTP: true, Save: true})
+	in.Inject(t, harness.InjectOptions{Messages: messages, Recipients: 1, Sessions: 1})
+	if err := in.WaitQueueEmpty(deliverTimeout); err != nil {
+		t.Fatal(err)
+	}
+	relay := fmt.Sprintf("%s[127.0.0.1]:%d", sinkHost, port)
+	for _, d := range waitDeliveries(t, in, messages) {
+		if d.Status != "sent" || d.Relay != relay {
+			t.Errorf("unexpected delivery: %s", d.Line.Raw)
+		}
+	}
+	if err := sink.WaitMessages(messages, logTimeout); err != nil {
+		t.Fatal(err)
 	}
 }
