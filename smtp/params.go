@@ -15,7 +15,6 @@ import (
 // daemon holds the process-wide state: configuration only.
 type daemon struct {
 	cfg   agent.Config
-	flags string // master.cf flags=..., accepted but not applied yet
 	// cacheOff names why connection caching is off despite its
 	// parameters; cacheService and cacheTimeout are the scache client's.
 	cacheOff     string
@@ -40,12 +39,30 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 		return fmt.Errorf("unexpected process name \"%s\" - specify \"smtp\" or \"lmtp\"", rt.Args.ProcessName)
 	}
 	// master.cf arguments: only flags=... (get_cli_attr in smtp.c).
+	lastFlags := "flags="
 	for _, arg := range rt.Args.Rest {
+		lastFlags = arg
 		v, ok := strings.CutPrefix(arg, "flags=")
 		if !ok {
 			return fmt.Errorf("unknown attribute name: %s", arg)
 		}
-		d.flags = v
+		f, err := agent.ParseCLIFlags(v)
+		if err != nil {
+			return err
+		}
+		d.cfg.Flags = f
+	}
+	d.cfg.ServiceName = rt.Args.ServiceName
+	if d.cfg.LMTP && !d.cfg.Flags.FinalDelivery {
+		// The obsolete switch for flags=X still works, with a nudge.
+		final, err := rt.Config.Bool("lmtp_assume_final")
+		if err != nil {
+			return err
+		}
+		if final {
+			d.cfg.Flags.FinalDelivery = true
+			rt.Log.Warnf("lmtp_assume_final is obsolete; instead, specify \"%sX\" in master.cf", lastFlags)
+		}
 	}
 	p := "smtp_"
 	// The few names that differ besides the prefix (smtp_params.c).

@@ -7,6 +7,7 @@ import (
 	"github.com/postfix-go/postfix-go/master-compat/config"
 	"github.com/postfix-go/postfix-go/master-compat/daemonargs"
 	"github.com/postfix-go/postfix-go/master-compat/server"
+	"github.com/postfix-go/postfix-go/smtp/internal/agent"
 	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 )
 
@@ -29,7 +30,7 @@ func TestLoadParamsBothPersonalities(t *testing.T) {
 		}
 		c := d.cfg
 		if c.LMTP != (name == "lmtp") || c.HeloName != "host.test" || c.SMTPLineLimit != 998 ||
-			c.Timeouts.DataDone == 0 || !c.QuoteEnvelope || d.flags != "R" {
+			c.Timeouts.DataDone == 0 || !c.QuoteEnvelope || c.Flags != (agent.CLIFlags{ReturnPath: true}) {
 			t.Errorf("%s: config %+v", name, c)
 		}
 		if c.SkipQuitResponse != (name == "smtp") {
@@ -45,6 +46,9 @@ func TestLoadParamsRejects(t *testing.T) {
 	}
 	if err := d.loadParams(runtimeFor("smtp", "foo=bar")); err == nil || err.Error() != "unknown attribute name: foo=bar" {
 		t.Errorf("argument foo=bar: %v", err)
+	}
+	if err := d.loadParams(runtimeFor("lmtp", "flags=DQ")); err == nil || err.Error() != `unknown flags=DQ value "Q" in "DQ"` {
+		t.Errorf("flags=DQ: %v", err)
 	}
 }
 

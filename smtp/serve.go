@@ -24,9 +24,6 @@ type service struct {
 
 func (d *daemon) postInit(rt *server.Runtime) (any, error) {
 	gen := rt.Generic
-	if d.flags != "" {
-		rt.Log.Warnf("flags=%s is not implemented by this %s and is ignored", d.flags, rt.Args.ProcessName)
-	}
 	prefix := "smtp_"
 	if d.cfg.LMTP {
 		prefix = "lmtp_"

@@ -36,6 +36,10 @@ type Config struct {
 	// cannot honour): every recipient is deferred with this 4.x reason
 	// rather than sent in a way the administrator did not allow.
 	Unavailable string
+	// Flags are master.cf's flags= letters; ServiceName is the
+	// master.cf service name (the relay= of requests refused by them).
+	Flags       CLIFlags
+	ServiceName string
 	// HeloName is smtp_helo_name, already expanded.
 	HeloName string
 	// MyHostname is $myhostname (greeting loop warnings).

@@ -67,6 +67,7 @@ func (a *Agent) Deliver(ctx context.Context, req *deliver.Request, msg Message) 
 	case a.cfg.Unavailable != "":
 		d.final = true
 		d.bulkFail(nil, localDSN("4.3.0", "mail transport unavailable: "+a.cfg.Unavailable), true)
+	case d.rejectByFlags():
 	default:
 		d.deliverAll()
 	}

@@ -284,6 +284,11 @@ func (s *session) rcptFail(i int, dsn statusclient.DSN) {
 func (s *session) sentDSN(r smtpwire.Reply) statusclient.DSN {
 	dsn := s.replyDSN(r, r.Status, r.Logged())
 	dsn.Action = "relayed"
+	if s.d.a.cfg.LMTP && s.d.a.cfg.Flags.FinalDelivery && s.features&smtpwire.FeatureDSN == 0 {
+		// An LMTP server without DSN is taken to be the final
+		// destination (flags=X).
+		dsn.Action = "delivered"
+	}
 	return dsn
 }
 
@@ -299,6 +304,11 @@ func (s *session) content() *trouble {
 	}
 	s.writeTimeout = cfg.Timeouts.DataXfer
 	cw := smtpwire.NewContentWriter(s.bw, cfg.SMTPLineLimit)
+	for _, h := range cfg.Flags.headers(d.req.Sender, &d.rcpts[0]) {
+		if err := cw.WriteRecord([]byte(h), false); err != nil {
+			return s.bodyTrouble(err)
+		}
+	}
 	for {
 		rec, err := cr.Next()
 		if err == io.EOF {
