@@ -14,7 +14,7 @@ import (
 
 // daemon holds the process-wide state: configuration only.
 type daemon struct {
-	cfg   agent.Config
+	cfg agent.Config
 	// cacheOff names why connection caching is off despite its
 	// parameters; cacheService and cacheTimeout are the scache client's.
 	cacheOff     string
