@@ -8,6 +8,7 @@ import (
 	"github.com/postfix-go/postfix-go/master-compat/config"
 	"github.com/postfix-go/postfix-go/master-compat/server"
 	"github.com/postfix-go/postfix-go/smtp/internal/agent"
+	"github.com/postfix-go/postfix-go/smtp/internal/downgrade"
 	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
@@ -103,6 +104,12 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	}
 	cfg.DiscardEHLO = smtpwire.ParseEHLOMask(str(discard))
 	cfg.SoftBounce = gen.SoftBounce
+	cfg.DisableMIMEConversion = bool_("disable_mime_output_conversion")
+	cfg.MIME = downgrade.Config{
+		NestingLimit:    pr.int("mime_nesting_limit"),
+		BoundaryLimit:   pr.int("mime_boundary_length_limit"),
+		HeaderSizeLimit: pr.int("header_size_limit"),
+	}
 	cfg.DisableUTF8 = !gen.SMTPUTF8Enable
 	cfg.DelayResolution = gen.DelayLoggingResolutionLimit
 	cfg.FlushDomains = plainDomains(str("fast_flush_domains"))
@@ -164,8 +171,8 @@ func (d *daemon) loadCacheParams(rt *server.Runtime, p string, pr *paramReader) 
 	n, err := rt.Config.Int(p+"connection_reuse_count_limit", config.WithMin(0))
 	c.ReuseCountLimit = n
 	lvlName := strings.ToLower(str(p + "tls_security_level"))
-	if lvlName == "" && !d.cfg.LMTP {
-		// The obsolete smtp_use_tls/smtp_enforce_tls.
+	if lvlName == "" {
+		// The obsolete smtp_use_tls/smtp_enforce_tls (lmtp_ too).
 		if bool_(p + "enforce_tls") {
 			lvlName = "encrypt"
 		} else if bool_(p + "use_tls") {

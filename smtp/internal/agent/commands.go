@@ -16,10 +16,9 @@ func (s *session) mailCommand() string {
 	b.WriteString("MAIL FROM:<")
 	b.WriteString(s.envelope(req.Sender))
 	b.WriteString(">")
-	// Stock withholds SIZE when it would downgrade 8-bit content; this
-	// slice does not convert, but keeps the same wire behaviour.
-	downgrade := f&smtpwire.Feature8BITMIME == 0 && req.Encoding != "7bit"
-	if f&smtpwire.FeatureSIZE != 0 && !downgrade {
+	// SIZE is withheld when the content will be converted: the
+	// converted size is not known in advance.
+	if f&smtpwire.FeatureSIZE != 0 && !s.downgrading() {
 		b.WriteString(" SIZE=")
 		b.WriteString(strconv.FormatInt(req.DataSize, 10))
 	}

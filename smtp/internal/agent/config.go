@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
+	"github.com/postfix-go/postfix-go/smtp/internal/downgrade"
 	"github.com/postfix-go/postfix-go/smtp/internal/queuefile"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
@@ -62,6 +63,11 @@ type Config struct {
 	SkipQuitResponse bool
 	// DiscardEHLO is smtp_discard_ehlo_keywords, parsed.
 	DiscardEHLO smtpwire.EHLOMask
+	// DisableMIMEConversion is disable_mime_output_conversion; MIME
+	// holds the limits of the 8BITMIME downgrade (mime_nesting_limit,
+	// mime_boundary_length_limit, header_size_limit).
+	DisableMIMEConversion bool
+	MIME                  downgrade.Config
 	// SoftBounce is soft_bounce.
 	SoftBounce bool
 	// DisableUTF8 is smtputf8_enable=no.

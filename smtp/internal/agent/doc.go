@@ -10,7 +10,9 @@
 // qmgr says "final" only when every recipient's status was recorded.
 // Anything short of that defers.
 //
-// It speaks plain SMTP, one command at a time. Next hops are resolved
+// It speaks plain SMTP and LMTP with command pipelining as stock does
+// it (pipeline.go), XFORWARD, and the 8BITMIME downgrade
+// (smtp/internal/downgrade). Next hops are resolved
 // through Agent.Resolver (smtp/internal/resolve: MX and address
 // lookups) and their addresses tried in order as smtp_connect_inet()
 // does, with smtp_mx_address_limit, smtp_mx_session_limit and

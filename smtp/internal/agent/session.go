@@ -81,15 +81,14 @@ func newSession(d *delivery, conn net.Conn, dst destination) *session {
 		LineLimit:   d.a.cfg.LineLimit,
 		DisableUTF8: d.a.cfg.DisableUTF8,
 		Event: func(e smtpwire.Event) {
-			// Non-protocol lines are logged by stock only with
-			// PIPELINING, which this client does not use.
 			// Malformed replies make the session non-cacheable
-			// (smtp_chat_resp).
+			// (smtp_chat_resp). Lines without a reply code are
+			// logged by stock only when the server pipelines.
 			s.noCache = true
-			if e.Kind == smtpwire.EventNonProtocol {
+			if e.Kind == smtpwire.EventNonProtocol && s.features&smtpwire.FeaturePIPELINING == 0 {
 				return
 			}
-			text := e.LogText(d.req.QueueID, s.namaddrport, false)
+			text := e.LogText(d.req.QueueID, s.namaddrport, d.a.cfg.LMTP)
 			if e.Kind == smtpwire.EventReplaced {
 				d.a.log.Info(text)
 			} else {

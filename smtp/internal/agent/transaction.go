@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
+	"github.com/postfix-go/postfix-go/smtp/internal/downgrade"
 	"github.com/postfix-go/postfix-go/smtp/internal/queuefile"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
@@ -293,7 +294,8 @@ func (s *session) sentDSN(r smtpwire.Reply) statusclient.DSN {
 }
 
 // content sends the message after the 354 reply; the dot follows as a
-// command. A write timeout ends the session; a lost connection is
+// command. Content goes through the 8BITMIME downgrade when the server
+// needs it. A write timeout ends the session; a lost connection is
 // returned as lostBody, so that the caller can still look for an early
 // reply, as stock does.
 func (s *session) content() *trouble {
@@ -304,9 +306,15 @@ func (s *session) content() *trouble {
 	}
 	s.writeTimeout = cfg.Timeouts.DataXfer
 	cw := smtpwire.NewContentWriter(s.bw, cfg.SMTPLineLimit)
+	var out recordWriter = cw
+	var mime *downgrade.Downgrader
+	if s.downgrading() {
+		mime = downgrade.New(cw, cfg.MIME)
+		out = mime
+	}
 	for _, h := range cfg.Flags.headers(d.req.Sender, &d.rcpts[0]) {
-		if err := cw.WriteRecord([]byte(h), false); err != nil {
-			return s.bodyTrouble(err)
+		if err := out.WriteRecord([]byte(h), false); err != nil {
+			return s.contentTrouble(err)
 		}
 	}
 	for {
@@ -317,8 +325,13 @@ func (s *session) content() *trouble {
 		if err != nil {
 			return s.unreadable(err)
 		}
-		if err := cw.WriteRecord(rec.Data, rec.Type == queuefile.RecTypeCont); err != nil {
-			return s.bodyTrouble(err)
+		if err := out.WriteRecord(rec.Data, rec.Type == queuefile.RecTypeCont); err != nil {
+			return s.contentTrouble(err)
+		}
+	}
+	if mime != nil {
+		if err := mime.Close(); err != nil {
+			return s.contentTrouble(err)
 		}
 	}
 	if cw.Folded() {
@@ -328,6 +341,39 @@ func (s *session) content() *trouble {
 		return s.bodyTrouble(err)
 	}
 	return nil
+}
+
+// recordWriter takes content records: the content writer itself, or the
+// downgrade in front of it.
+type recordWriter interface {
+	WriteRecord(text []byte, cont bool) error
+}
+
+// downgrading is stock's SMTP_MIME_DOWNGRADE: 8-bit (or unlabelled)
+// content for a server without 8BITMIME is converted to 7 bits, unless
+// disable_mime_output_conversion says not to.
+func (s *session) downgrading() bool {
+	return !s.d.a.cfg.DisableMIMEConversion && s.features&smtpwire.Feature8BITMIME == 0 &&
+		s.d.req.Encoding != "7bit"
+}
+
+// contentTrouble handles an error from the content path: a MIME error
+// of the downgrade fails the message and drops the connection, because
+// a DATA in progress cannot be cancelled (stock smtp_mime_fail); the
+// rest are write errors.
+func (s *session) contentTrouble(err error) *trouble {
+	var me *downgrade.MIMEError
+	if errors.As(err, &me) {
+		s.d.bulkFail(s, localDSN(me.Status, me.Text), false)
+		s.d.completed = true
+		s.noCache = true
+		return &trouble{broken: true, quiet: true}
+	}
+	var we *downgrade.WriteError
+	if errors.As(err, &we) {
+		err = we.Err
+	}
+	return s.bodyTrouble(err)
 }
 
 // bodyTrouble classifies a write error in the content.
