@@ -104,6 +104,7 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	}
 	cfg.DiscardEHLO = smtpwire.ParseEHLOMask(str(discard))
 	cfg.SoftBounce = gen.SoftBounce
+	cfg.HelpfulWarnings = gen.HelpfulWarnings
 	cfg.DisableMIMEConversion = bool_("disable_mime_output_conversion")
 	cfg.MIME = downgrade.Config{
 		NestingLimit:    pr.int("mime_nesting_limit"),

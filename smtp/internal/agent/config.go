@@ -68,6 +68,8 @@ type Config struct {
 	// mime_boundary_length_limit, header_size_limit).
 	DisableMIMEConversion bool
 	MIME                  downgrade.Config
+	// HelpfulWarnings is helpful_warnings.
+	HelpfulWarnings bool
 	// SoftBounce is soft_bounce.
 	SoftBounce bool
 	// DisableUTF8 is smtputf8_enable=no.

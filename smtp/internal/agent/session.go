@@ -94,6 +94,16 @@ func newSession(d *delivery, conn net.Conn, dst destination) *session {
 			} else {
 				d.a.log.Warn(text)
 			}
+			if e.Kind == smtpwire.EventNonProtocol && d.a.cfg.HelpfulWarnings {
+				// With pipelining, replies pair with commands by
+				// position only; garbage can shift them.
+				maps := "smtp_discard_ehlo_keyword_address_maps"
+				if d.a.cfg.LMTP {
+					maps = "lmtp_discard_lhlo_keyword_address_maps"
+				}
+				d.a.log.Warn("to prevent loss of mail, turn off command pipelining for " + s.addr +
+					" with the " + maps + " parameter")
+			}
 		},
 	}
 	return s

@@ -22,9 +22,16 @@ import (
 func (s *session) transaction() *trouble {
 	d := s.d
 	if s.sizeLimit > 0 && s.sizeLimit < d.req.DataSize {
+		// No transaction at all: the message fails, and the session
+		// is cached if it may be, or closed without QUIT, as stock
+		// does.
+		d.bulkFail(s, localDSN("5.3.4", fmt.Sprintf("message size %d exceeds size limit %.0f of server %s",
+			d.req.DataSize, float64(s.sizeLimit), s.namaddr)), false)
 		d.completed = true
-		return &trouble{dsn: localDSN("5.3.4", fmt.Sprintf("message size %d exceeds size limit %.0f of server %s",
-			d.req.DataSize, float64(s.sizeLimit), s.namaddr))}
+		if s.kept = s.keepAlive(); !s.kept {
+			return &trouble{broken: true, quiet: true}
+		}
+		return nil
 	}
 	x := &txn{s: s}
 	x.p = pipeline{s: s, lastIO: d.a.now(), onReply: x.reply}
