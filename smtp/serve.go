@@ -29,6 +29,7 @@ func (d *daemon) postInit(rt *server.Runtime) (any, error) {
 		prefix = "lmtp_"
 	}
 	warnUnsupported(rt.Config, prefix, rt.Args.ProcessName, rt.Log.Warn)
+	warnUnread(rt.Config, prefix, rt.Args.ProcessName, rt.Log.Warn)
 	if d.cfg.Cache.TLSLevel == tlsLevels["may"] {
 		rt.Log.Warnf("%stls_security_level = may: opportunistic TLS is not implemented by this %s yet; mail is sent without TLS",
 			prefix, rt.Args.ProcessName)

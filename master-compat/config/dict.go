@@ -50,6 +50,8 @@ type Dict struct {
 	onUpdate  func(name, value string)
 	relops    map[string]relopFunc
 
+	read map[string]bool // names loaded by a typed getter (WasRead)
+
 	hostname   string // cached run-time myhostname default
 	mynetworks *string
 }

@@ -69,6 +69,7 @@ func (d *Dict) Str(name string, opts ...GetOption) (string, error) {
 	s := specOf(opts)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.markRead(name)
 	v, ok, err := d.lookupEval(name)
 	if err != nil {
 		return "", err
@@ -98,6 +99,7 @@ func (d *Dict) Raw(name string, opts ...GetOption) (string, error) {
 	s := specOf(opts)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.markRead(name)
 	v, ok := d.entries[name]
 	if !ok {
 		def, err := d.defaultText(name, s)
@@ -149,6 +151,7 @@ func parseNumber(s string, bits int) (int64, bool) {
 func (d *Dict) number(name string, s getSpec, storeRawDefault bool, bits int) (int64, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.markRead(name)
 	v, ok, err := d.lookupEval(name)
 	if err != nil {
 		return 0, err
@@ -235,6 +238,7 @@ func asciiEqualFold(a, b string) bool {
 func (d *Dict) boolean(name string, s getSpec, storeRawDefault bool) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.markRead(name)
 	v, ok, err := d.lookupEval(name)
 	if err != nil {
 		return false, err
@@ -272,6 +276,7 @@ func (d *Dict) Time(name string, opts ...GetOption) (time.Duration, error) {
 	s := specOf(opts)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.markRead(name)
 	def, err := d.defaultText(name, s)
 	if err != nil {
 		return 0, err
@@ -312,4 +317,22 @@ func (d *Dict) Time(name string, opts ...GetOption) (time.Duration, error) {
 		return 0, fmt.Errorf("invalid %s: %d (max %d)", name, secs, s.max)
 	}
 	return time.Duration(secs) * time.Second, nil
+}
+
+// markRead notes that a getter loaded name (caller holds mu).
+func (d *Dict) markRead(name string) {
+	if d.read == nil {
+		d.read = map[string]bool{}
+	}
+	d.read[name] = true
+}
+
+// WasRead tells whether a typed getter (Str, Raw, Int, Long, NInt, Bool,
+// NBool, Time) has loaded name. A daemon uses it to name the parameters
+// an administrator set that it never looked at, instead of ignoring them
+// silently.
+func (d *Dict) WasRead(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.read[name]
 }

@@ -191,3 +191,20 @@ func TestRuntimeDefaults(t *testing.T) {
 		t.Errorf("bad hostname: %v", err)
 	}
 }
+
+func TestWasRead(t *testing.T) {
+	d := New()
+	d.Set("set_but_unread", "x")
+	d.Set("myhostname", "h.test")
+	if _, err := d.Str("myhostname"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Int("t_int", WithDefault("3")); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"myhostname": true, "t_int": true, "set_but_unread": false, "never": false} {
+		if got := d.WasRead(name); got != want {
+			t.Errorf("WasRead(%s) = %v, want %v", name, got, want)
+		}
+	}
+}
