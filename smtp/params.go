@@ -27,6 +27,8 @@ type daemon struct {
 	inetInterfaces, proxyInterfaces string
 	// resolvConf is postfix_go_resolv_conf.
 	resolvConf string
+	// tlsParams are the TLS client settings, loaded by preInit.
+	tlsParams tlsParams
 }
 
 // loadParams picks the personality from the process name and reads the
@@ -117,6 +119,7 @@ func (d *daemon) loadParams(rt *server.Runtime) error {
 	cfg.ParentMatches = hasWord(str("parent_domain_matches_subdomains"), "fast_flush_domains")
 	pr.note(d.loadCacheParams(rt, p, pr))
 	d.loadResolveParams(pr, p)
+	d.loadTLSParams(pr, p, gen.CompatibilityLevel)
 	cfg.BounceService = gen.BounceServiceName
 	cfg.DeferService = gen.DeferServiceName
 	cfg.TraceService = gen.TraceServiceName
@@ -152,8 +155,9 @@ func isListSep(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '
 // loadCacheParams reads the connection cache parameters. Caching is
 // switched off where this agent cannot label sessions like stock does:
 // SASL password maps (label fields for sender/next-hop/host, and this
-// agent does not authenticate) and TLS levels above "may" (this agent
-// has no TLS, and stock would expect a TLS context in the properties).
+// agent does not authenticate) and TLS levels above "may" (every such
+// session is TLS, and TLS sessions stay in this process: stock caches
+// them only through tlsproxy(8)).
 func (d *daemon) loadCacheParams(rt *server.Runtime, p string, pr *paramReader) error {
 	str, bool_, tm := pr.str, pr.bool, pr.time
 	c := &d.cfg.Cache

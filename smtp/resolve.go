@@ -83,7 +83,7 @@ func (d *daemon) preInit(rt *server.Runtime) error {
 	if !d.cfg.LMTP {
 		d.resolveCfg.LocalAddrs = localAddrs(d.inetInterfaces, d.proxyInterfaces, rt.Log.Warn)
 	}
-	return nil
+	return d.initTLS(rt)
 }
 
 // newResolver builds the resolver once the process is set up.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/postfix-go/postfix-go/master-compat/server"
@@ -30,27 +29,9 @@ func (d *daemon) postInit(rt *server.Runtime) (any, error) {
 	}
 	warnUnsupported(rt.Config, prefix, rt.Args.ProcessName, rt.Log.Warn)
 	warnUnread(rt.Config, prefix, rt.Args.ProcessName, rt.Log.Warn)
-	if d.cfg.Cache.TLSLevel == tlsLevels["may"] {
-		rt.Log.Warnf("%stls_security_level = may: opportunistic TLS is not implemented by this %s yet; mail is sent without TLS",
-			prefix, rt.Args.ProcessName)
-	}
-	policy := ""
-	for _, name := range []string{prefix + "tls_policy_maps", prefix + "tls_per_site"} {
-		if v, _ := rt.Config.Lookup(name); strings.TrimSpace(v) != "" {
-			policy = name
-		}
-	}
-	if tlsRequired(d.cfg.Cache.TLSLevel) || policy != "" {
-		// Never downgrade a delivery the administrator required to be
-		// encrypted: defer everything until TLS is implemented.
-		// A policy table may require TLS for any destination, and this
-		// agent cannot read it: treat it as required too.
-		why := prefix + "tls_security_level"
-		if policy != "" {
-			why = policy
-		}
-		d.cfg.Unavailable = "TLS is required by the configuration (" + why +
-			") but this " + rt.Args.ProcessName + "(8) does not implement TLS yet"
+	if d.cfg.Unavailable != "" {
+		// A policy table this agent cannot read may require TLS for
+		// any destination: never guess, defer everything.
 		rt.Log.Warnf("%s", d.cfg.Unavailable+": deferring all mail")
 	}
 	status := statusclient.New(statusclient.Config{

@@ -10,16 +10,17 @@ import (
 // agent does not implement yet. Setting one to anything but its stock
 // default is logged at start-up, so that no setting is ignored silently.
 var unsupported = []string{
-	"tls_policy_maps", "tls_cert_file", "tls_key_file", "tls_CAfile", "tls_CApath",
-	"tls_mandatory_protocols", "tls_protocols", "tls_mandatory_ciphers", "tls_ciphers",
-	"tls_fingerprint_cert_match", "tls_servername", "tls_wrappermode", "tls_connection_reuse",
+	// TLS: these have no Go equivalent or need tlsproxy(8)/tlsmgr(8);
+	// smtp_tls_connection_reuse is warned about in tlsparams.go.
+	"tls_dcert_file", "tls_session_cache_database", "tls_block_early_mail_reply",
+	"tls_force_insecure_host_tlsa_lookup",
 	"sasl_auth_enable", "sasl_password_maps", "sasl_mechanism_filter", "sasl_security_options",
 	"generic_maps", "header_checks", "mime_header_checks", "nested_header_checks", "body_checks",
 	"bind_address", "bind_address6",
 	"sender_dependent_authentication", "delivery_status_filter", "dns_reply_filter",
 	"reply_filter", "pix_workarounds", "pix_workaround_maps", "pix_workaround_threshold_time",
 	"pix_workaround_delay_time", "always_send_ehlo",
-	"send_dummy_mail_auth", "cname_overrides_servername", "enforce_tls", "use_tls",
+	"send_dummy_mail_auth", "cname_overrides_servername",
 }
 
 // warnUnsupported logs each unsupported parameter that is set to a
@@ -39,9 +40,3 @@ func warnUnsupported(cfg *config.Dict, prefix, process string, warn func(string)
 		warn(name + " = " + raw + " is not supported by this " + process + " yet and is ignored")
 	}
 }
-
-// tlsRequired tells whether the TLS settings demand encryption, which
-// this agent cannot provide: mail must then wait rather than go out in
-// plaintext.
-// Unknown level names map to a level above all others and land here too.
-func tlsRequired(level int) bool { return level >= tlsLevels["encrypt"] }

@@ -21,19 +21,15 @@ func TestWarnUnsupported(t *testing.T) {
 	}
 }
 
-func TestTLSRequired(t *testing.T) {
-	for name, want := range map[string]bool{"": false, "none": false, "may": false, "encrypt": true,
-		"dane": true, "verify": true, "secure": true} {
-		if got := tlsRequired(tlsLevels[name]); got != want {
-			t.Errorf("tlsRequired(%q) = %v", name, got)
-		}
-	}
-	if !tlsRequired(99) {
-		t.Error("an unknown level must not send in plaintext")
-	}
+func TestUnsupportedSuffixes(t *testing.T) {
 	for _, s := range unsupported {
 		if strings.HasPrefix(s, "smtp_") || strings.HasPrefix(s, "lmtp_") {
 			t.Errorf("%q: suffixes only", s)
+		}
+		// Implemented TLS parameters must not be reported as ignored.
+		switch s {
+		case "tls_policy_maps", "tls_CAfile", "tls_security_level", "tls_wrappermode", "tls_servername":
+			t.Errorf("%q is implemented", s)
 		}
 	}
 }

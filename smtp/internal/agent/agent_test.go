@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postfix-go/postfix-go/internal/tlspolicy"
 	"github.com/postfix-go/postfix-go/smtp/internal/deliver"
 )
 
@@ -322,15 +324,15 @@ func TestParseNexthop(t *testing.T) {
 		want destination
 		err  bool
 	}{
-		{"[127.0.0.1]:2525", destination{"127.0.0.1", "127.0.0.1", 2525, "127.0.0.1", false, false}, false},
-		{"[127.0.0.1]", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false, false}, false},
-		{"inet:[127.0.0.1]:smtp", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false, false}, false},
-		{"[ipv6:::1]:26", destination{"::1", "::1", 26, "ipv6:::1", false, false}, false},
+		{"[127.0.0.1]:2525", destination{"127.0.0.1", "127.0.0.1", 2525, "127.0.0.1", false, false, tlspolicy.Policy{}}, false},
+		{"[127.0.0.1]", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false, false, tlspolicy.Policy{}}, false},
+		{"inet:[127.0.0.1]:smtp", destination{"127.0.0.1", "127.0.0.1", 25, "127.0.0.1", false, false, tlspolicy.Policy{}}, false},
+		{"[ipv6:::1]:26", destination{"::1", "::1", 26, "ipv6:::1", false, false, tlspolicy.Policy{}}, false},
 		{"example.com", destination{}, true},
 		{"[127.0.0.1]:x", destination{}, true},
 	} {
 		got, err := parseNexthop(c.in)
-		if (err != nil) != c.err || got != c.want {
+		if (err != nil) != c.err || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("parseNexthop(%q) = %+v, %v", c.in, got, err)
 		}
 	}

@@ -228,7 +228,7 @@ func (d *delivery) reuse(dst destination, hop string) *session {
 			}
 		}
 	}
-	label := endpLabel(cc.Service, dst.addr, dst.port, cc.TLSLevel)
+	label := endpLabel(cc.Service, dst.addr, dst.port, dst.tlsLevelLabel())
 	if ep, fd, ok := d.a.Cache.FindEndp(label); ok {
 		if s := d.activate(dst, hop, label, "", ep, fd, false); s != nil {
 			return s

@@ -81,6 +81,8 @@ type Config struct {
 	// whether fast_flush_domains is in parent_domain_matches_subdomains.
 	FlushDomains  []string
 	ParentMatches bool
+	// TLS is the TLS client; nil or its zero value means no TLS.
+	TLS *TLSClient
 	// Cache is the connection cache configuration; it applies only
 	// when Agent.Cache is set.
 	Cache CacheConfig

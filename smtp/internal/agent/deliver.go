@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/postfix-go/postfix-go/internal/tlspolicy"
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
 	"github.com/postfix-go/postfix-go/smtp/internal/deliver"
 	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
@@ -221,7 +222,9 @@ func (d *delivery) tryAddrs(hop string, nh resolve.Nexthop, addrs []resolve.Addr
 		ip := a.IP.Unmap().String()
 		dst := destination{host: a.Host, addr: ip, port: int(nh.Port), domain: nh.Host,
 			bestMX: a.Pref == bestPref}
-		d.try(dst, hop)
+		if d.tlsPolicy(&dst, hop) {
+			d.try(dst, hop)
+		}
 		d.sessionUp = nil
 		// Recipients kept for the next server become pending again.
 		for j := range d.rcpts {
@@ -247,7 +250,10 @@ func (d *delivery) tryUnix(hop string, nh resolve.Nexthop) {
 		return
 	}
 	d.final = true
-	d.try(destination{host: cfg.MyHostname, addr: nh.Path, unix: true}, hop)
+	dst := destination{host: cfg.MyHostname, addr: nh.Path, unix: true}
+	if d.tlsPolicy(&dst, hop) {
+		d.try(dst, hop)
+	}
 }
 
 // pending reports whether some recipient is still to be delivered.
@@ -264,7 +270,9 @@ func (d *delivery) pending() bool {
 // caching applies and one passes the RSET probe, else a new one.
 func (d *delivery) try(dst destination, hop string) {
 	var s *session
-	if d.a.Cache != nil && d.cacheLoad {
+	// Cached sessions are plaintext ones: where TLS is required, any
+	// cached session would be a tlsproxy one, which this agent cannot use.
+	if d.a.Cache != nil && d.cacheLoad && !dst.policy.Level.Required() {
 		s = d.reuse(dst, hop)
 	}
 	if s == nil {
@@ -289,7 +297,6 @@ func (d *delivery) try(dst destination, hop string) {
 		}
 		s = newSession(d, conn, dst)
 		s.nexthop = hop
-		s.tlsLevel = d.a.cfg.Cache.TLSLevel
 		if d.a.Cache != nil && d.cacheStore {
 			// smtp_session_alloc: cacheable until connect start +
 			// smtp_connection_reuse_time_limit.
@@ -320,6 +327,16 @@ func (d *delivery) try(dst destination, hop string) {
 	// (smtp_cleanup_session).
 	d.req.Stats.ConnSetupDone, d.req.Stats.DeliverDone = zeroTime, zeroTime
 	d.req.Stats.ReuseCount = 0
+	if s.retryPlain {
+		// The opportunistic handshake failed: the same address once
+		// more, without TLS (smtp_connect_inet's retry_plain).
+		d.final = s.savedFinal
+		for j := range d.rcpts {
+			d.rcpts[j].keep = false
+		}
+		dst.policy = tlspolicy.Policy{Level: tlspolicy.LevelNone}
+		d.try(dst, hop)
+	}
 }
 
 // bulkFail is smtp_bulk_fail(): every recipient not yet disposed of in

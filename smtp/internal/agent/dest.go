@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/postfix-go/postfix-go/internal/tlspolicy"
 	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 )
 
@@ -27,6 +28,8 @@ type destination struct {
 	// unix: addr is a UNIX-domain socket path (LMTP unix:path); port
 	// is unused.
 	unix bool
+	// policy is the TLS policy of this server (level none without TLS).
+	policy tlspolicy.Policy
 }
 
 // Resolver turns one parsed destination into the ordered addresses to

@@ -24,9 +24,23 @@ func (s *session) greet() *trouble {
 	return s.refused(r)
 }
 
-// hello sends EHLO, falling back to HELO (smtp_helo, second half), and
-// learns the server's features.
+// hello sends EHLO, falling back to HELO (smtp_helo, second half),
+// learns the server's features and, where the TLS level says so,
+// switches to TLS and says hello again.
 func (s *session) hello() *trouble {
+	if t := s.sayHello(); t != nil {
+		return t
+	}
+	if s.tls == nil {
+		if started, t := s.tlsAfterHello(); started || t != nil {
+			return t
+		}
+	}
+	return s.checkFeatures()
+}
+
+// sayHello is the EHLO/HELO (or LHLO) exchange itself.
+func (s *session) sayHello() *trouble {
 	cfg := &s.d.a.cfg
 	if cfg.LMTP {
 		// LMTP: always LHLO, no HELO fallback; a reject is a site
@@ -39,9 +53,10 @@ func (s *session) hello() *trouble {
 			return s.refused(r)
 		}
 		s.learn(r)
-		return s.checkFeatures()
+		return nil
 	}
-	if !cfg.NeverEHLO {
+	// After STARTTLS the server has announced ESMTP already: always EHLO.
+	if !cfg.NeverEHLO || s.tls != nil {
 		r, err := s.chat("EHLO "+cfg.HeloName, cfg.Timeouts.Helo)
 		if err != nil {
 			return s.ioTrouble(err, smtpwire.StageEHLO)
@@ -49,7 +64,7 @@ func (s *session) hello() *trouble {
 		switch {
 		case r.Class() == 2:
 			s.learn(r)
-			return s.checkFeatures()
+			return nil
 		case r.Code == 421:
 			return s.refused(r)
 		}
@@ -62,7 +77,7 @@ func (s *session) hello() *trouble {
 	if r.Class() != 2 {
 		return s.refused(r)
 	}
-	return s.checkFeatures()
+	return nil
 }
 
 // learn parses the EHLO reply.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/postfix-go/postfix-go/internal/tlspolicy"
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
@@ -41,6 +42,16 @@ type session struct {
 	expire     time.Time // zero: not cacheable
 	noCache    bool      // something abnormal happened
 	kept       bool      // transaction ended without QUIT, to be saved
+
+	// TLS state (smtp_start_tls): the destination's policy, the bare
+	// next-hop domain for "nexthop" name checks, and the session once
+	// the handshake completed. retryPlain asks for a plaintext retry of
+	// the same address; savedFinal is the final-server flag it hid.
+	policy     tlspolicy.Policy
+	tlsNexthop string
+	tls        *tlsSession
+	retryPlain bool
+	savedFinal bool
 }
 
 // trouble is a failure that ends the session for all remaining
@@ -69,6 +80,9 @@ func newSession(d *delivery, conn net.Conn, dst destination) *session {
 		port:        dst.port,
 		namaddr:     fmt.Sprintf("%s[%s]", dst.host, dst.addr),
 		namaddrport: fmt.Sprintf("%s[%s]:%d", dst.host, dst.addr, dst.port),
+		policy:      dst.policy,
+		tlsNexthop:  dst.domain,
+		tlsLevel:    int(dst.policy.Level),
 	}
 	if dst.unix {
 		// No port for UNIX-domain servers: relay=host[path].
@@ -117,7 +131,13 @@ func (s *session) run() *trouble {
 	if s.fromCache {
 		t = s.checkFeatures()
 	} else {
-		t = s.greet()
+		if tc := s.d.a.cfg.TLS; tc != nil && tc.Wrapper && s.policy.Level >= tlspolicy.LevelEncrypt {
+			// SMTPS: TLS first, then the greeting and EHLO over it.
+			t = s.startTLS()
+		}
+		if t == nil {
+			t = s.greet()
+		}
 		if t == nil {
 			t = s.hello()
 		}
@@ -179,6 +199,10 @@ func (s *session) chat(cmd string, timeout time.Duration) (smtpwire.Reply, error
 // ioTrouble is smtp_stream_except(): a timeout or lost connection is a
 // site failure with 4.4.2. A local reply-filter error is 4.3.0.
 func (s *session) ioTrouble(err error, stage string) *trouble {
+	if s.tls != nil && s.d.pending() {
+		// PLAINTEXT_FALLBACK_OK_AFTER_TLS_SESSION_FAILURE.
+		s.maybeRetryPlain()
+	}
 	var ioe *smtpwire.IOError
 	if errors.As(err, &ioe) {
 		return &trouble{dsn: localDSN(smtpwire.StatusIOError, ioe.Reason(s.namaddr, stage)), throttle: true, broken: true}
