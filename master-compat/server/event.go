@@ -27,7 +27,7 @@ type Drainer interface {
 func runEvent(e *env, svc EventService, retire time.Duration) Reason {
 	stop := make(chan struct{})
 	defer close(stop)
-	conns, acceptErrs := e.acceptAll(stop)
+	conns, acceptErrs, acceptDone := e.acceptAllDone(stop)
 	idle := newIdleTimer(e.limits.MaxIdle)
 	idle.start()
 	var retireC <-chan time.Time
@@ -35,8 +35,29 @@ func runEvent(e *env, svc EventService, retire time.Duration) Reason {
 		retireC = time.After(retire)
 	}
 	cl := newClients()
+	start := func(c net.Conn) {
+		cl.opened(idle)
+		var once sync.Once
+		svc.Start(c, func() { once.Do(cl.closed) })
+	}
 	finish := func(r Reason) Reason {
 		e.closeListeners()
+		// Stay busy in master's eyes from now on: a draining process
+		// accepts nothing, and a master that still counted it as
+		// available would start no replacement, leaving new clients
+		// waiting for the drain (stock forks here and the parent
+		// exits, which has the same effect).
+		e.status.Begin()
+		// Serve what the accept loops already took rather than keep
+		// those clients waiting for the whole drain.
+		for handed := false; !handed; {
+			select {
+			case c := <-conns:
+				start(c)
+			case <-acceptDone:
+				handed = true
+			}
+		}
 		if d, ok := svc.(Drainer); ok {
 			return d.Drain(cl.count())
 		}
@@ -56,10 +77,8 @@ func runEvent(e *env, svc EventService, retire time.Duration) Reason {
 			e.errorf("accept connection: %v", err)
 			return Failed
 		case c := <-conns:
-			cl.opened(idle)
-			var once sync.Once
 			e.status.Begin()
-			svc.Start(c, func() { once.Do(cl.closed) })
+			start(c)
 			if err := e.status.End(); err != nil {
 				return finish(MasterGone)
 			}

@@ -219,11 +219,31 @@ func TestEventModel(t *testing.T) {
 	if n := <-svc.remaining; n != 2 {
 		t.Errorf("drain saw %d connections, want 2", n)
 	}
-	if got := st.String(); got != "[taken avail taken avail]" {
+	// The draining process reports itself busy, so that master starts
+	// a replacement instead of counting on it.
+	if got := st.String(); got != "[taken avail taken avail taken]" {
 		t.Errorf("status %s", got)
 	}
 	a.Close()
 	b.Close()
+}
+
+// A process that retires with a client still connected stops accepting,
+// tells master it is busy, and drains.
+func TestEventRetireDrains(t *testing.T) {
+	e, path, _, st := testEnv(t, Limits{})
+	svc := drainer{remaining: make(chan int, 1)}
+	done := runAsync(func() Reason { return runEvent(e, svc, 300*time.Millisecond) })
+	a := dial(t, path)
+	roundTrip(t, a, "1")
+	waitReason(t, done, MasterGone) // what the test drainer returns
+	if n := <-svc.remaining; n != 1 {
+		t.Errorf("drain saw %d connections, want 1", n)
+	}
+	if got := st.String(); got != "[taken avail taken]" {
+		t.Errorf("status %s", got)
+	}
+	a.Close()
 }
 
 func TestRetireTime(t *testing.T) {

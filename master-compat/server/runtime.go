@@ -62,8 +62,16 @@ type env struct {
 // "a sibling process won the race" never reach here: Go's poller retries
 // EAGAIN itself. Any other error ends the loop after being reported.
 func (e *env) acceptAll(stop <-chan struct{}) (<-chan net.Conn, <-chan error) {
+	conns, errs, _ := e.acceptAllDone(stop)
+	return conns, errs
+}
+
+// acceptAllDone is acceptAll that also reports, by closing the third
+// channel, when every accept loop has returned (after closeListeners).
+func (e *env) acceptAllDone(stop <-chan struct{}) (<-chan net.Conn, <-chan error, <-chan struct{}) {
 	conns := make(chan net.Conn)
 	errs := make(chan error, len(e.listeners))
+	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, ln := range e.listeners {
 		wg.Add(1)
@@ -91,7 +99,8 @@ func (e *env) acceptAll(stop <-chan struct{}) (<-chan net.Conn, <-chan error) {
 			}
 		}(ln)
 	}
-	return conns, errs
+	go func() { wg.Wait(); close(done) }()
+	return conns, errs, done
 }
 
 // closeListeners stops accepting: stock closes nothing on exit, but we do
