@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/postfix-go/postfix-go/internal/strace"
 )
 
 // The transcripts in testdata are strace logs of a stock Postfix 3.7.11
@@ -48,50 +50,15 @@ func loadTranscript(t testing.TB, name string) []ioCall {
 	return calls
 }
 
-// unstrace decodes strace's C-like string notation.
+// unstrace decodes strace's string notation, failing the test on a
+// malformed transcript.
 func unstrace(t testing.TB, s []byte) []byte {
 	t.Helper()
-	var out []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			out = append(out, s[i])
-			continue
-		}
-		i++
-		switch c := s[i]; c {
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'v':
-			out = append(out, '\v')
-		case 'f':
-			out = append(out, '\f')
-		case '\\', '"':
-			out = append(out, c)
-		case 'x':
-			v, err := strconv.ParseUint(string(s[i+1:i+3]), 16, 8)
-			if err != nil {
-				t.Fatalf("bad \\x escape in %q", s)
-			}
-			out = append(out, byte(v))
-			i += 2
-		default:
-			if c < '0' || c > '7' {
-				t.Fatalf("unknown escape \\%c", c)
-			}
-			v, j := 0, i
-			for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
-				v = v*8 + int(s[j]-'0')
-				j++
-			}
-			out = append(out, byte(v))
-			i = j - 1
-		}
+	b, err := strace.Unquote(s)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return b
 }
 
 // sessionIO returns the reads and the writes on the SMTP/LMTP session:
