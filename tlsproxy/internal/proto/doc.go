@@ -1,5 +1,5 @@
 // Package proto holds the wire structures of Postfix 3.7.11's tlsproxy(8)
-// and tlsmgr(8) protocols: plain Go structs, decoders that read them from
+// protocol: plain Go structs, decoders that read them from
 // an attr.Scanner with the stock readers' order and count rules, and
 // encoders that append the exact attr0 bytes the stock writers produce.
 // It does no I/O of its own and passes no descriptors; it is the layer a
@@ -64,23 +64,12 @@
 // sent STARTTLS; postscreen writes "220 2.0.0 Ready to start TLS" to it
 // itself right after passing it, then talks plaintext to tlsproxy.
 //
-// # tlsmgr (smtp, smtpd and tlsproxy are its clients)
+// # tlsmgr
 //
-// The client connects to private/tlsmgr, reads the announcement
-// (TLSMgrProtocol) and then sends requests one at a time on the same
-// connection, each one list starting with request=<name> (MgrRequest);
-// each gets one reply list whose shape depends on the request (MgrReply).
-// No descriptors are passed. seed returns random bytes; policy says
-// whether a session cache is configured for a cache type and its timeout;
-// lookup, update and delete manage cached client or server sessions by
-// cache id; tktkey returns a session ticket key (TicketKey) — the current
-// one for an empty key name, else the one with that 16-byte name. Status
-// values are MgrStatOK, MgrStatErr (not found) and MgrStatFail. The stock
-// client reads replies leniently (unknown attributes skipped); the stock
-// server answers an unknown request name with nothing and a list without
-// a request name with a bare FAIL status. The master's wake-up trigger
-// ("W" NUL, told apart by tlsmgr from requests by its size of at most two
-// bytes) is not attr0 and is not handled here.
+// The tlsmgr(8) protocol, the error kinds and the announcement helpers
+// live in internal/tlsmgrproto so that smtp's tlsmgr client
+// (master-compat/tlsmgrclient) can use them too; shared.go re-exports
+// what this package's API promised.
 //
 // # Errors
 //

@@ -29,32 +29,6 @@ func clientRequest(t *testing.T, sc *attr.Scanner) (Request, ClientSettings, []b
 	return r, s, s.Append(r.Append(nil))
 }
 
-func mgrRequest(want MgrRequest) decodeAll {
-	return func(t *testing.T, sc *attr.Scanner) []byte {
-		r, err := DecodeMgrRequest(sc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Name != want.Name || r.CacheType != want.CacheType || r.Size != want.Size {
-			t.Errorf("decoded %+v", r)
-		}
-		return r.Append(nil)
-	}
-}
-
-func mgrReply(request string, status, dataLen int) decodeAll {
-	return func(t *testing.T, sc *attr.Scanner) []byte {
-		r, err := DecodeMgrReply(sc, request)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Status != status || len(r.Data) != dataLen {
-			t.Errorf("status %d, %d data bytes", r.Status, len(r.Data))
-		}
-		return r.Append(nil, request)
-	}
-}
-
 func ctxCheck(check func(t *testing.T, c Context)) decodeAll {
 	return func(t *testing.T, sc *attr.Scanner) []byte {
 		c, err := DecodeContext(sc)
@@ -90,12 +64,6 @@ func TestFixtureRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			return AppendAnnounce(nil, TLSProxyProtocol)
-		}},
-		{"tlsmgr-announce.bin", nil, func(t *testing.T, sc *attr.Scanner) []byte {
-			if err := DecodeAnnounce(sc, TLSMgrProtocol); err != nil {
-				t.Fatal(err)
-			}
-			return AppendAnnounce(nil, TLSMgrProtocol)
 		}},
 		{"tlsproxy-client-request.bin", []byte{0}, func(t *testing.T, sc *attr.Scanner) []byte {
 			r, s, out := clientRequest(t, sc)
@@ -167,22 +135,6 @@ func TestFixtureRoundTrip(t *testing.T) {
 				t.Errorf("context %+v", c)
 			}
 		})},
-		{"tlsmgr-seed.request.bin", nil, mgrRequest(MgrRequest{Name: MgrSeed, Size: 32})},
-		{"tlsmgr-policy.request.bin", nil, mgrRequest(MgrRequest{Name: MgrPolicy, CacheType: "smtp"})},
-		{"tlsmgr-policy-smtpd.request.bin", nil, mgrRequest(MgrRequest{Name: MgrPolicy, CacheType: "smtpd"})},
-		{"tlsmgr-lookup.request.bin", nil, mgrRequest(MgrRequest{Name: MgrLookup, CacheType: "smtp"})},
-		{"tlsmgr-update.request.bin", nil, mgrRequest(MgrRequest{Name: MgrUpdate, CacheType: "smtp"})},
-		{"tlsmgr-delete.request.bin", nil, mgrRequest(MgrRequest{Name: MgrDelete, CacheType: "smtp"})},
-		{"tlsmgr-tktkey.request.bin", nil, mgrRequest(MgrRequest{Name: MgrTktKey})},
-		{"tlsmgr-tktkey-named.request.bin", nil, mgrRequest(MgrRequest{Name: MgrTktKey})},
-		{"tlsmgr-seed.reply.bin", nil, mgrReply(MgrSeed, MgrStatOK, 32)},
-		{"tlsmgr-policy.reply.bin", nil, mgrReply(MgrPolicy, MgrStatOK, 0)},
-		{"tlsmgr-policy-smtpd.reply.bin", nil, mgrReply(MgrPolicy, MgrStatOK, 0)},
-		{"tlsmgr-lookup-miss.reply.bin", nil, mgrReply(MgrLookup, MgrStatErr, 0)},
-		{"tlsmgr-lookup-hit.reply.bin", nil, mgrReply(MgrLookup, MgrStatOK, 1237)},
-		{"tlsmgr-update.reply.bin", nil, mgrReply(MgrUpdate, MgrStatOK, 0)},
-		{"tlsmgr-delete.reply.bin", nil, mgrReply(MgrDelete, MgrStatErr, 0)},
-		{"tlsmgr-tktkey.reply.bin", nil, mgrReply(MgrTktKey, MgrStatOK, TicketKeySize)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -26,13 +26,6 @@ func decSettings(sc *attr.Scanner) error {
 	return err
 }
 func decContext(sc *attr.Scanner) error { _, err := DecodeContext(sc); return err }
-func decMgrRequest(sc *attr.Scanner) error {
-	_, err := DecodeMgrRequest(sc)
-	return err
-}
-func decMgrReply(request string) func(sc *attr.Scanner) error {
-	return func(sc *attr.Scanner) error { _, err := DecodeMgrReply(sc, request); return err }
-}
 
 // settings returns list 2 of the captured client request, edited.
 func settings(t *testing.T, old, new string) []byte {
@@ -92,17 +85,6 @@ func TestMalformed(t *testing.T) {
 			decContext, ErrShort, "missing attribute namaddr in input from test"},
 		{"context bad level", bytes.Replace(ctx, []byte("level\x008"), []byte("level\x00-x"), 1),
 			decContext, attr.ErrMalformed, "malformed numerical data"},
-		{"mgr no request name", list("cache_type", "smtp"), decMgrRequest, ErrShort,
-			"unexpected attribute cache_type from test (expecting: request)"},
-		{"mgr unknown request", list("request", "bogus"), decMgrRequest, ErrUnknownRequest, ""},
-		{"mgr lookup missing id", list("request", "lookup", "cache_type", "smtp"), decMgrRequest, ErrShort,
-			"missing attribute cache_id in input from test"},
-		{"mgr seed bad size", list("request", "seed", "size", "99999999999"), decMgrRequest, attr.ErrMalformed,
-			"malformed numerical data"},
-		{"mgr reply missing data", list("status", "0"), decMgrReply(MgrSeed), ErrShort,
-			"missing attribute seed in input from test"},
-		{"mgr policy reply missing timeout", list("status", "0", "cachable", "1"), decMgrReply(MgrPolicy), ErrShort,
-			"missing attribute timeout in input from test"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,31 +120,8 @@ func TestOversized(t *testing.T) {
 	}
 }
 
-// TestMgrReplyExtra: the stock tlsmgr client scans replies without
-// ATTR_FLAG_EXTRA, so unknown attributes are skipped, not refused.
-func TestMgrReplyExtra(t *testing.T) {
-	sc, warns := newScanner(list("status", "0", "new", "x", "cachable", "1", "timeout", "3600", "more", "y"))
-	r, err := DecodeMgrReply(sc, MgrPolicy)
-	if err != nil || r.Cachable != 1 || r.Timeout != 3600 || len(*warns) != 0 {
-		t.Errorf("%+v %v %q", r, err, *warns)
-	}
-}
-
-// TestMgrRequestKeepsName: the server needs the name of a malformed known
-// request to answer with that request's reply shape.
-func TestMgrRequestKeepsName(t *testing.T) {
-	sc, _ := newScanner(list("request", "update", "cache_type", "smtp", "cache_id", "x"))
-	r, err := DecodeMgrRequest(sc)
-	if err == nil || r.Name != MgrUpdate {
-		t.Errorf("%+v %v", r, err)
-	}
-	if got := (&MgrReply{Status: MgrStatFail}).Append(nil, ""); string(got) != "status\x004294967294\x00\x00" {
-		t.Errorf("bare FAIL reply %q", got)
-	}
-}
-
 func TestAnnounceMismatch(t *testing.T) {
-	sc, warns := newScanner(fixture(t, "tlsmgr-announce.bin"))
+	sc, warns := newScanner(list("protocol", "tlsmgr_protocol"))
 	err := DecodeAnnounce(sc, TLSProxyProtocol)
 	if !errors.Is(err, ErrMismatch) || len(*warns) != 1 ||
 		(*warns)[0] != "unexpected protocol tlsmgr_protocol from test (expected: tlsproxy_protocol)" {

@@ -1,11 +1,9 @@
 package proto
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 )
@@ -71,37 +69,4 @@ func replaced(attrs []attr.Attr, i int, value string) []attr.Attr {
 	out := append([]attr.Attr(nil), attrs...)
 	out[i].Value = value
 	return out
-}
-
-// TestTicketKeyFixture decodes the captured keybuf: 88 bytes whose name is
-// the keyname of the captured named tktkey request.
-func TestTicketKeyFixture(t *testing.T) {
-	sc, _ := newScanner(fixture(t, "tlsmgr-tktkey.reply.bin"))
-	r, err := DecodeMgrReply(sc, MgrTktKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := ParseTicketKey(r.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, _ = newScanner(fixture(t, "tlsmgr-tktkey-named.request.bin"))
-	req, err := DecodeMgrRequest(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(k.Name[:], req.KeyName) {
-		t.Errorf("key name %x, request asked for %x", k.Name, req.KeyName)
-	}
-	// The capture was taken in 2026 with a key lifetime of 1799 s.
-	if tout := time.Unix(k.Timeout, 0); tout.Year() < 2025 || tout.Year() > 2030 {
-		t.Errorf("tout %v (%d)", tout, k.Timeout)
-	}
-	back, _ := k.AppendBinary(nil)
-	if !bytes.Equal(back, r.Data) {
-		t.Errorf("re-encoded key differs")
-	}
-	if _, err := ParseTicketKey(r.Data[:87]); !errors.Is(err, ErrRange) {
-		t.Errorf("short key: %v", err)
-	}
 }

@@ -6,11 +6,8 @@ import (
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 )
 
-// Protocol names sent in the server announcements (MAIL_ATTR_PROTO_*).
-const (
-	TLSProxyProtocol = "tlsproxy_protocol"
-	TLSMgrProtocol   = "tlsmgr_protocol"
-)
+// TLSProxyProtocol is the name tlsproxy announces (MAIL_ATTR_PROTO_TLSPROXY).
+const TLSProxyProtocol = "tlsproxy_protocol"
 
 // Request flags (TLS_PROXY_FLAG_*, src/tls/tls_proxy.h).
 const (
@@ -118,27 +115,4 @@ func DecodeStatus(sc *attr.Scanner) (int, error) {
 // the descriptor may follow, 0 when not.
 func AppendStatus(dst []byte, status int) []byte {
 	return attr.AppendEnd(attr.AppendInt(dst, "status", status))
-}
-
-// DecodeAnnounce reads a server's protocol announcement and checks the
-// name, as the stock clients' RECV_ATTR_STREQ does, with stock's warning
-// for a wrong name. Unlike stock it also rejects an empty list, which no
-// Postfix server sends: an Expect want does not count as a conversion, so
-// the name is read as a string and compared here.
-func DecodeAnnounce(sc *attr.Scanner, protocol string) error {
-	var got string
-	if err := scan(sc, false, attr.Strict, attr.Str("protocol", &got)); err != nil {
-		return fmt.Errorf("receive %s announcement: %w", protocol, err)
-	}
-	if got != protocol {
-		text := warn(sc, "unexpected protocol %s from %s (expected: %s)", got, sc.Path, protocol)
-		return fmt.Errorf("%w: %s", ErrMismatch, text)
-	}
-	return nil
-}
-
-// AppendAnnounce appends the announcement a server sends on accept, e.g.
-// "protocol\0tlsproxy_protocol\0\0".
-func AppendAnnounce(dst []byte, protocol string) []byte {
-	return attr.AppendEnd(attr.AppendStr(dst, "protocol", protocol))
 }

@@ -1,4 +1,4 @@
-package proto
+package tlsmgrproto
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package proto
+package tlsmgrproto
 
 import (
 	"encoding/base64"
@@ -51,9 +51,9 @@ func (r *MgrRequest) Append(dst []byte) []byte {
 	case MgrUpdate:
 		dst = attr.AppendStr(dst, "cache_type", r.CacheType)
 		dst = attr.AppendStr(dst, "cache_id", r.CacheID)
-		dst = appendData(dst, "session", r.Session)
+		dst = AppendData(dst, "session", r.Session)
 	case MgrTktKey:
-		dst = appendData(dst, "keyname", r.KeyName)
+		dst = AppendData(dst, "keyname", r.KeyName)
 	}
 	return attr.AppendEnd(dst)
 }
@@ -67,7 +67,7 @@ func (r *MgrRequest) Append(dst []byte) []byte {
 // an unknown name (ErrUnknownRequest) with nothing at all.
 func DecodeMgrRequest(sc *attr.Scanner) (MgrRequest, error) {
 	var r MgrRequest
-	if err := scan(sc, false, attr.Strict|attr.More, attr.Str("request", &r.Name)); err != nil {
+	if err := Scan(sc, false, attr.Strict|attr.More, attr.Str("request", &r.Name)); err != nil {
 		return MgrRequest{}, fmt.Errorf("receive tlsmgr request: %w", err)
 	}
 	var wants []attr.Want
@@ -86,7 +86,7 @@ func DecodeMgrRequest(sc *attr.Scanner) (MgrRequest, error) {
 	default:
 		return MgrRequest{Name: r.Name}, fmt.Errorf("%w: %q", ErrUnknownRequest, r.Name)
 	}
-	if err := scan(sc, true, attr.Strict, wants...); err != nil {
+	if err := Scan(sc, true, attr.Strict, wants...); err != nil {
 		return MgrRequest{Name: r.Name}, fmt.Errorf("receive tlsmgr %s request: %w", r.Name, err)
 	}
 	return r, nil
@@ -123,7 +123,7 @@ func replyDataName(request string) string {
 func (r *MgrReply) Append(dst []byte, request string) []byte {
 	dst = attr.AppendInt(dst, "status", r.Status)
 	if name := replyDataName(request); name != "" {
-		dst = appendData(dst, name, r.Data)
+		dst = AppendData(dst, name, r.Data)
 	} else if request == MgrPolicy {
 		dst = attr.AppendInt(dst, "cachable", r.Cachable)
 		dst = attr.AppendInt(dst, "timeout", r.Timeout)
@@ -143,14 +143,15 @@ func DecodeMgrReply(sc *attr.Scanner, request string) (MgrReply, error) {
 	} else if request == MgrPolicy {
 		wants = append(wants, attr.Int("cachable", &r.Cachable), attr.Int("timeout", &r.Timeout))
 	}
-	if err := scan(sc, false, attr.Missing, wants...); err != nil {
+	if err := Scan(sc, false, attr.Missing, wants...); err != nil {
 		return MgrReply{}, fmt.Errorf("receive tlsmgr %s reply: %w", request, err)
 	}
 	return r, nil
 }
 
-// appendData appends a DATA attribute: standard base64 with padding.
-func appendData(dst []byte, name string, value []byte) []byte {
+// AppendData appends a DATA attribute: standard base64 with padding, as
+// attr_print0 writes it. The tlsproxy protocol package uses it too.
+func AppendData(dst []byte, name string, value []byte) []byte {
 	dst = append(dst, name...)
 	dst = append(dst, 0)
 	dst = base64.StdEncoding.AppendEncode(dst, value)

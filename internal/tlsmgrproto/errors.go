@@ -1,4 +1,4 @@
-package proto
+package tlsmgrproto
 
 import (
 	"errors"
@@ -36,9 +36,10 @@ const (
 	ErrUnknownRequest = sentinel("unknown tlsmgr request")
 )
 
-// scan runs one scan and demands every wanted attribute. mid says the scan
-// continues a list that is already under way.
-func scan(sc *attr.Scanner, mid bool, flags attr.Flags, wants ...attr.Want) error {
+// Scan runs one scan and demands every wanted attribute. mid says the scan
+// continues a list that is already under way. It is exported for the
+// tlsproxy protocol package, whose readers follow the same stock rules.
+func Scan(sc *attr.Scanner, mid bool, flags attr.Flags, wants ...attr.Want) error {
 	n, err := sc.Scan(flags, wants...)
 	switch {
 	case err != nil:
@@ -56,9 +57,9 @@ func scan(sc *attr.Scanner, mid bool, flags attr.Flags, wants ...attr.Want) erro
 	return nil
 }
 
-// scanEnd reads the terminator of a list whose attributes were read with
+// ScanEnd reads the terminator of a list whose attributes were read with
 // attr.More, refusing anything else as a strict stock reader does.
-func scanEnd(sc *attr.Scanner) error {
+func ScanEnd(sc *attr.Scanner) error {
 	n, err := sc.Scan(attr.Strict)
 	switch {
 	case err != nil:
@@ -89,9 +90,9 @@ func eofCheck(sc *attr.Scanner, n int, mid bool, err error) error {
 	return fmt.Errorf("%w: %v", io.ErrUnexpectedEOF, err)
 }
 
-// warn passes a stock warning to the scanner's hook, where the scanner's
+// Warn passes a stock warning to the scanner's hook, where the scanner's
 // own warnings go, and returns its text for the error.
-func warn(sc *attr.Scanner, format string, args ...any) string {
+func Warn(sc *attr.Scanner, format string, args ...any) string {
 	text := fmt.Sprintf(format, args...)
 	if sc.Warn != nil {
 		sc.Warn(text)
