@@ -32,21 +32,19 @@ type ClientRole struct {
 
 	mu        sync.Mutex
 	materials map[string]*material
-	sessions  map[string]tls.ClientSessionCache // by start-props serverid
 }
 
 // Bounds on the per-process caches: a handful of keys exist in practice
 // (one per smtp transport); a peer cannot make them grow without limit.
 const (
 	maxMaterials = 64
-	maxSessions  = 1024
 )
 
 // NewClientRole loads tlsproxy_client_* material before the chroot, as
 // stock's pre-jail initialisation does.
 func NewClientRole(f tlsconf.Files, caFile, caPath string, appendCA bool, daneDigests string) (*ClientRole, []string, error) {
 	r := &ClientRole{appendCA: appendCA, daneDigests: daneDigests,
-		materials: map[string]*material{}, sessions: map[string]tls.ClientSessionCache{}}
+		materials: map[string]*material{}}
 	m, warns, err := loadMaterial(f, caFile, caPath, appendCA)
 	if err != nil {
 		return nil, warns, err
@@ -97,23 +95,6 @@ func (r *ClientRole) material(p proto.ClientInitProps, log Logger) (*material, e
 	}
 	r.materials[key] = m
 	return m, nil
-}
-
-// sessionCache is the resumption cache of one serverid, which smtp
-// builds from the destination and the policy: sessions are never
-// resumed across policies.
-func (r *ClientRole) sessionCache(serverID string) tls.ClientSessionCache {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, ok := r.sessions[serverID]
-	if !ok {
-		if len(r.sessions) >= maxSessions {
-			r.sessions = map[string]tls.ClientSessionCache{}
-		}
-		c = tls.NewLRUClientSessionCache(4)
-		r.sessions[serverID] = c
-	}
-	return c
 }
 
 // clientRole connects TLS to the remote SMTP server on smtp's behalf.
@@ -208,6 +189,9 @@ func (r *ClientRole) tlsConfig(set proto.ClientSettings, log Logger) (clientConf
 		MaxVersion:         hi,
 		CurvePreferences:   tlsconf.Curves,
 		Certificates:       mat.certs,
-		ClientSessionCache: r.sessionCache(sp.ServerID),
+		// No resumption: stock resumes only through the tlsmgr(8)
+		// session cache, which this tlsproxy does not use yet, so a
+		// private cache would behave unlike stock (and its reused
+		// sessions would log a signature they never had).
 	}}, nil
 }
