@@ -186,7 +186,7 @@ func (d *daemon) loadCacheParams(rt *server.Runtime, p string, pr *paramReader) 
 	}
 	level, ok := tlsLevels[lvlName]
 	if !ok {
-		level = 99 // unknown: caching off
+		level = 99 // unknown: fatal in loadTLSParams
 	}
 	c.TLSLevel = level
 	d.cacheOff = ""
@@ -195,9 +195,10 @@ func (d *daemon) loadCacheParams(rt *server.Runtime, p string, pr *paramReader) 
 		d.cacheOff = "LMTP"
 	case str(p+"sasl_password_maps") != "":
 		d.cacheOff = p + "sasl_password_maps"
-	case level > 1:
-		d.cacheOff = p + "tls_security_level"
 	}
+	// Levels above "may" keep the cache on, as in stock: TLS sessions
+	// through tlsproxy (connection reuse) are cacheable, in-process
+	// ones never are.
 	d.cacheService = str("connection_cache_service_name")
 	d.cacheTimeout = tm("connection_cache_protocol_timeout", 1)
 	return err

@@ -7,6 +7,7 @@ import (
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
 	"github.com/postfix-go/postfix-go/master-compat/server"
 	"github.com/postfix-go/postfix-go/smtp/internal/agent"
+	"github.com/postfix-go/postfix-go/smtp/internal/resolve"
 )
 
 // tlsParams are the TLS client parameters as read from main.cf; preInit
@@ -22,6 +23,8 @@ type tlsParams struct {
 	digest, daneDigests        string
 	wrapper, noteOffer         bool
 	dnssec, connReuse, enabled bool
+	resolverSearch             bool // smtp_dns_resolver_options has res_defnames/res_dnsrch
+	proxy                      *agent.TLSProxy
 }
 
 // loadTLSParams reads the smtp_tls_* (lmtp_tls_*) parameters; p is the
@@ -65,7 +68,11 @@ func (d *daemon) loadTLSParams(pr *paramReader, p, compatLevel string) {
 	t.digest, t.daneDigests = c.FingerprintDigest, str("tls_dane_digests")
 	t.wrapper, t.noteOffer = bool_(p+"tls_wrappermode"), bool_(p+"tls_note_starttls_offer")
 	t.connReuse = c.ConnectionReuse
+	t.proxy = loadProxyParams(pr, p, d.cfg.LMTP, t)
 	t.dnssec = strings.EqualFold(str(p+"dns_support_level"), "dnssec")
+	for _, o := range strings.FieldsFunc(strings.ToLower(str(p+"dns_resolver_options")), isListSep) {
+		t.resolverSearch = t.resolverSearch || o == "res_defnames" || o == "res_dnsrch"
+	}
 	d.cfg.TLS = &agent.TLSClient{
 		Wrapper:    t.wrapper,
 		NoteOffer:  t.noteOffer,
@@ -120,19 +127,22 @@ func (d *daemon) initTLS(rt *server.Runtime) error {
 		rt.Log.Warn(w)
 	}
 	tc.Policy = res
+	// DANE preconditions (dane_init); the TLSA lookups themselves are
+	// the resolver's, per destination.
+	rc := &d.resolveCfg
 	tc.DANE = tlspolicy.DANEEnv{
-		// No TLSA lookups yet: DANE levels take stock's path for
-		// "dnssec lookups disabled" (dane -> may, dane-only defers).
-		DNSSECLookups: false,
+		DNSSECLookups:       rc.SupportLevel == resolve.DNSSEC && rc.HostLookup&resolve.HostLookupDNS != 0,
+		IgnoreMXLookupError: rc.IgnoreMXLookupError,
+		ResolverSearch:      t.resolverSearch,
 	}
-	if t.dnssec {
-		rt.Log.Warnf("%sdns_support_level = dnssec: DANE TLSA lookups are not implemented by this %s yet; \"dane\" is used as \"may\" and \"dane-only\" defers mail",
-			prefix, rt.Args.ProcessName)
+	if imx, err := tlspolicy.InsecureMXPolicy(&t.policy); err == nil && !d.cfg.LMTP && imx > tlspolicy.LevelMay {
+		// smtp_addr_list: MX host addresses are looked up with DNSSEC
+		// even when the MX RRset is insecure.
+		rc.DNSSECHostLookups = true
 	}
-	if t.connReuse {
-		rt.Log.Warnf("%stls_connection_reuse = yes: tlsproxy(8) is not used by this %s yet; TLS runs in-process and TLS sessions are not cached",
-			prefix, rt.Args.ProcessName)
-	}
+	// Any policy entry may ask for connection_reuse, so the tlsproxy
+	// client is always ready once TLS is on.
+	tc.Proxy = t.proxy
 	if mask&agent.TLSLogVerbose != 0 {
 		rt.Log.Info("initializing the client-side TLS engine")
 	}

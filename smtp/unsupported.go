@@ -10,8 +10,7 @@ import (
 // agent does not implement yet. Setting one to anything but its stock
 // default is logged at start-up, so that no setting is ignored silently.
 var unsupported = []string{
-	// TLS: these have no Go equivalent or need tlsproxy(8)/tlsmgr(8);
-	// smtp_tls_connection_reuse is warned about in tlsparams.go.
+	// TLS: these have no Go equivalent or need tlsmgr(8).
 	"tls_dcert_file", "tls_session_cache_database", "tls_block_early_mail_reply",
 	"tls_force_insecure_host_tlsa_lookup",
 	"sasl_auth_enable", "sasl_password_maps", "sasl_mechanism_filter", "sasl_security_options",

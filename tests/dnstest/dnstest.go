@@ -8,6 +8,14 @@
 //
 // The server answers only for its zones and logs every question, so a
 // test can prove that the agent asked exactly what Postfix would ask.
+//
+// DNSSEC: the server signs nothing, but it can play the trusted
+// validating resolver that Postfix relies on with smtp_dns_support_level
+// = dnssec. Names under a domain passed to Sign are "secure": answers for
+// them carry the AD bit when the query asked for DNSSEC (DO bit or AD
+// bit set, as glibc does with RES_USE_DNSSEC and trust-ad). Everything
+// else is "insecure" and never gets AD. Any record type dns.NewRR parses
+// can be served, TLSA included.
 package dnstest
 
 import (
@@ -27,6 +35,8 @@ type Query struct {
 	Name string // lower case, without the trailing dot
 	Type string // "MX", "A", "AAAA", ...
 	Net  string // "udp" or "tcp"
+	DO   bool   // the EDNS0 DO bit was set
+	AD   bool   // the AD bit was set in the query
 }
 
 func (q Query) String() string { return q.Name + "/" + q.Type + "/" + q.Net }
@@ -39,6 +49,33 @@ type Server struct {
 
 	mu      sync.Mutex
 	queries []Query
+	signed  []string // domains whose answers are DNSSEC-validated
+}
+
+// Sign marks domains (and every name below them) as DNSSEC-signed from
+// now on; see the package comment. It may be called at any time.
+func (s *Server) Sign(domains ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range domains {
+		s.signed = append(s.signed, strings.ToLower(strings.TrimSuffix(d, ".")))
+	}
+}
+
+// secure reports whether name lies under a signed domain.
+func (s *Server) secure(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return under(name, s.signed)
+}
+
+func under(name string, domains []string) bool {
+	for _, z := range domains {
+		if name == z || strings.HasSuffix(name, "."+z) {
+			return true
+		}
+	}
+	return false
 }
 
 // Start serves records (zone-file syntax, e.g. "example.test. 60 IN MX
@@ -111,14 +148,7 @@ func (s *Server) Queries() []Query {
 }
 
 // InZone reports whether name (no trailing dot) lies in one of the zones.
-func (s *Server) InZone(name string) bool {
-	for _, z := range s.zones {
-		if name == z || strings.HasSuffix(name, "."+z) {
-			return true
-		}
-	}
-	return false
-}
+func (s *Server) InZone(name string) bool { return under(name, s.zones) }
 
 func (s *Server) handler(network string) dns.HandlerFunc {
 	return func(w dns.ResponseWriter, q *dns.Msg) {
@@ -132,8 +162,10 @@ func (s *Server) handler(network string) dns.HandlerFunc {
 		qn := strings.ToLower(q.Question[0].Name)
 		qt := dns.TypeToString[q.Question[0].Qtype]
 		name := strings.TrimSuffix(qn, ".")
+		opt := q.IsEdns0()
+		do := opt != nil && opt.Do()
 		s.mu.Lock()
-		s.queries = append(s.queries, Query{Name: name, Type: qt, Net: network})
+		s.queries = append(s.queries, Query{Name: name, Type: qt, Net: network, DO: do, AD: q.AuthenticatedData})
 		s.mu.Unlock()
 		m.Authoritative = true
 		switch {
@@ -147,6 +179,14 @@ func (s *Server) handler(network string) dns.HandlerFunc {
 			m.Rcode = dns.RcodeNameError
 		}
 		// Otherwise NOERROR with no answer: NODATA.
+		if m.Rcode != dns.RcodeRefused && (do || q.AuthenticatedData) && s.secure(name) {
+			// A validating resolver vouches for the answer (or for the
+			// proof of non-existence).
+			m.AuthenticatedData = true
+		}
+		if opt != nil {
+			m.SetEdns0(1232, do)
+		}
 		_ = w.WriteMsg(m)
 	}
 }

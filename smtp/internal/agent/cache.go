@@ -1,38 +1,18 @@
 package agent
 
 import (
-	"encoding/base64"
-	"net"
-	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/smtp/internal/deliver"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
 
 // Connection caching, as stock 3.7.11 smtp(8) does it (smtp_connect.c,
 // smtp_reuse.c, smtp_session.c, smtp_key.c; spec scache.md §2).
-//
-// Descriptor modes. The cached descriptor is the plain TCP socket, and
-// it is in BLOCKING mode whenever it is in scache's hands, because a
-// stock smtp process may take it over and stock uses blocking I/O with
-// its own timeouts. Go's net package wants non-blocking sockets, and
-// O_NONBLOCK is a property of the shared open file description, not of
-// one descriptor. So:
-//
-//   - taking a socket from scache: net.FileConn dups it and sets
-//     O_NONBLOCK (on the shared description); the received descriptor is
-//     closed at once, so this process is the sole owner while it uses it;
-//   - saving: after the last I/O the socket is dup'd (F_DUPFD_CLOEXEC),
-//     O_NONBLOCK is cleared on the description through the dup, the
-//     net.Conn is closed without further I/O, and the dup is handed to
-//     scache (the client closes our copy afterwards).
+// Descriptor handling is in cachefd.go, labels and properties in
+// cacheprops.go.
 
 // Cache is the connection cache client; *scache/client.Client
 // implements it. Its methods are fail-open: a problem is a miss.
@@ -68,119 +48,6 @@ type CacheConfig struct {
 
 // Enabled is stock's condition for creating the scache client.
 func (c CacheConfig) Enabled() bool { return len(c.Destinations) > 0 || c.OnDemand }
-
-// labelField encodes one label field: "*" when empty, base64 when the
-// value holds a newline or "*" (smtp_key_append_str).
-func labelField(b *strings.Builder, v string) {
-	switch {
-	case v == "":
-		b.WriteString("*")
-	case strings.ContainsAny(v, "\n*"):
-		b.WriteString(base64.StdEncoding.EncodeToString([]byte(v)))
-	default:
-		b.WriteString(v)
-	}
-	b.WriteByte('\n')
-}
-
-// destLabel is SERVICE, REQ_NEXTHOP.
-func destLabel(service, reqNexthop string) string {
-	var b strings.Builder
-	labelField(&b, service)
-	labelField(&b, reqNexthop)
-	return b.String()
-}
-
-// endpLabel is SERVICE, ADDR, PORT, TLS_LEVEL.
-func endpLabel(service, addr string, port, tlsLevel int) string {
-	var b strings.Builder
-	labelField(&b, service)
-	labelField(&b, addr)
-	labelField(&b, strconv.FormatUint(uint64(uint32(port)), 10))
-	labelField(&b, strconv.FormatUint(uint64(uint32(tlsLevel)), 10))
-	return b.String()
-}
-
-// destProps is smtp_session_passivate's destination property string.
-func destProps(nexthop, host, addr string, features smtpwire.Features) string {
-	return attr.EncodePlain([]attr.Attr{
-		{Name: "destination", Value: nexthop},
-		{Name: "host_name", Value: host},
-		{Name: "host_addr", Value: addr},
-		{Name: "destination_features", Value: strconv.FormatUint(uint64(features&smtpwire.FeatureBestMX), 10)},
-	})
-}
-
-// endpProps is smtp_session_passivate's endpoint property string
-// (without a TLS context: this agent caches plain sessions only).
-func endpProps(tlsLevel, reuseCount int, features smtpwire.Features, expire int64) string {
-	return attr.EncodePlain([]attr.Attr{
-		{Name: "tls_level", Value: strconv.FormatUint(uint64(uint32(tlsLevel)), 10)},
-		{Name: "reuse_count", Value: strconv.FormatUint(uint64(uint32(reuseCount)), 10)},
-		{Name: "endpoint_features", Value: strconv.FormatUint(uint64(features&smtpwire.EndpointMask), 10)},
-		{Name: "expire_time", Value: strconv.FormatInt(expire, 10)},
-	})
-}
-
-// scanOrdered is a non-strict forward scan: the wanted names must
-// appear in this order, other names are skipped.
-func scanOrdered(s string, names ...string) ([]string, string, bool) {
-	attrs, rest, err := attr.ParsePlain(s)
-	if err != nil {
-		return nil, "", false
-	}
-	vals := make([]string, 0, len(names))
-	for _, a := range attrs {
-		if len(vals) < len(names) && a.Name == names[len(vals)] {
-			vals = append(vals, a.Value)
-		}
-	}
-	return vals, rest, len(vals) == len(names)
-}
-
-// cachedEndp is a parsed endpoint property string.
-type cachedEndp struct {
-	tlsLevel, reuseCount int
-	features             smtpwire.Features
-	expire               int64
-}
-
-// parseEndpProps is smtp_session_activate's endpoint part. tls is
-// whether a TLS context follows or is required; this agent cannot use
-// such sessions.
-func parseEndpProps(s string) (e cachedEndp, tls, ok bool) {
-	v, rest, ok := scanOrdered(s, "tls_level", "reuse_count", "endpoint_features", "expire_time")
-	if !ok {
-		return e, false, false
-	}
-	lvl, err1 := strconv.ParseUint(v[0], 10, 32)
-	rc, err2 := strconv.ParseUint(v[1], 10, 32)
-	f, err3 := strconv.ParseUint(v[2], 10, 32)
-	exp, err4 := strconv.ParseInt(v[3], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-		return e, false, false
-	}
-	e = cachedEndp{int(lvl), int(rc), smtpwire.Features(f), exp}
-	return e, lvl > 1 || (lvl == 1 && rest != ""), true
-}
-
-// cachedDest is a parsed destination property string.
-type cachedDest struct {
-	nexthop, host, addr string
-	features            smtpwire.Features
-}
-
-func parseDestProps(s string) (cachedDest, bool) {
-	v, _, ok := scanOrdered(s, "destination", "host_name", "host_addr", "destination_features")
-	if !ok {
-		return cachedDest{}, false
-	}
-	f, err := strconv.ParseUint(v[3], 10, 32)
-	if err != nil {
-		return cachedDest{}, false
-	}
-	return cachedDest{v[0], v[1], v[2], smtpwire.Features(f)}, true
-}
 
 // matchCacheDest is string_list_match on literal entries.
 func matchCacheDest(list []string, name string) bool {
@@ -228,7 +95,7 @@ func (d *delivery) reuse(dst destination, hop string) *session {
 			}
 		}
 	}
-	label := endpLabel(cc.Service, dst.addr, dst.port, dst.tlsLevelLabel())
+	label := endpLabel(cc.Service, hop, dst.addr, dst.port, dst.tlsLevelLabel())
 	if ep, fd, ok := d.a.Cache.FindEndp(label); ok {
 		if s := d.activate(dst, hop, label, "", ep, fd, false); s != nil {
 			return s
@@ -254,8 +121,10 @@ func (d *delivery) activate(dst destination, hop, label, dp, ep string, fd int, 
 		syscall.Close(fd)
 		return nil
 	}
-	if tls {
-		// A TLS session through tlsproxy: this agent has no TLS.
+	if tls == nil && dst.policy.Level.Required() {
+		// Only a by-destination hit can be a plaintext session where
+		// TLS is now required; stock would use it, this agent never
+		// sends mail in plaintext against the current policy.
 		syscall.Close(fd)
 		return nil
 	}
@@ -278,6 +147,12 @@ func (d *delivery) activate(dst destination, hop, label, dp, ep string, fd int, 
 	s.tlsLevel = e.tlsLevel
 	s.reuseCount = e.reuseCount + 1
 	s.expire = time.Unix(e.expire, 0)
+	if tls != nil {
+		// The TLS session lives on in tlsproxy: no handshake, only the
+		// summary, as smtp_session_activate logs it.
+		s.proxy = tls
+		d.a.log.Info(tls.summary(true).String())
+	}
 	// The RSET probe (smtp_reuse_common): any failure is silent.
 	r, err := s.chat("RSET", d.a.cfg.Timeouts.RSET)
 	if err != nil || r.Class() != 2 {
@@ -285,46 +160,6 @@ func (d *delivery) activate(dst destination, hop, label, dp, ep string, fd int, 
 		return nil
 	}
 	return s
-}
-
-// fdConn wraps a descriptor received from scache and takes ownership
-// of it (see the comment at the top about O_NONBLOCK).
-func fdConn(fd int) (net.Conn, error) {
-	f := os.NewFile(uintptr(fd), "scache")
-	conn, err := net.FileConn(f)
-	f.Close()
-	return conn, err
-}
-
-// detachFD returns a blocking duplicate of conn's socket for scache.
-// conn must not be used for I/O afterwards.
-func detachFD(conn net.Conn) (int, error) {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return -1, syscall.EINVAL
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	nfd, derr := -1, error(nil)
-	if err := raw.Control(func(fd uintptr) {
-		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return -1, err
-	}
-	if derr != nil {
-		return -1, derr
-	}
-	fl, err := unix.FcntlInt(uintptr(nfd), unix.F_GETFL, 0)
-	if err == nil && fl&unix.O_NONBLOCK != 0 {
-		_, err = unix.FcntlInt(uintptr(nfd), unix.F_SETFL, fl&^unix.O_NONBLOCK)
-	}
-	if err != nil {
-		unix.Close(nfd)
-		return -1, err
-	}
-	return nfd, nil
 }
 
 // keepAlive decides at the end of a transaction whether the session
@@ -350,10 +185,10 @@ func (d *delivery) save(s *session) {
 		return
 	}
 	cc := &d.a.cfg.Cache
-	el := endpLabel(cc.Service, s.addr, s.port, s.tlsLevel)
+	el := endpLabel(cc.Service, s.nexthop, s.addr, s.port, s.tlsLevel)
 	if d.reqNexthop != "" {
 		d.a.Cache.SaveDest(cc.TimeLimit, destLabel(cc.Service, d.reqNexthop),
 			destProps(s.nexthop, s.host, s.addr, s.features), el)
 	}
-	d.a.Cache.SaveEndp(cc.TimeLimit, el, endpProps(s.tlsLevel, s.reuseCount, s.features, s.expire.Unix()), fd)
+	d.a.Cache.SaveEndp(cc.TimeLimit, el, endpProps(s.tlsLevel, s.reuseCount, s.features, s.expire.Unix(), s.proxy), fd)
 }

@@ -47,6 +47,9 @@ type delivery struct {
 	// sessionUp, when set, is called once a session is past the
 	// EHLO/HELO handshake (smtp_mx_session_limit accounting).
 	sessionUp func()
+	// addr is the resolved address being tried (DNSSEC status, best
+	// MX), for the DANE inputs of its TLS policy.
+	addr *resolve.Addr
 }
 
 // rcpt is one recipient and how far it got.
@@ -222,6 +225,7 @@ func (d *delivery) tryAddrs(hop string, nh resolve.Nexthop, addrs []resolve.Addr
 		ip := a.IP.Unmap().String()
 		dst := destination{host: a.Host, addr: ip, port: int(nh.Port), domain: nh.Host,
 			bestMX: a.Pref == bestPref}
+		d.addr = &a // for DANE
 		if d.tlsPolicy(&dst, hop) {
 			d.try(dst, hop)
 		}
@@ -270,9 +274,9 @@ func (d *delivery) pending() bool {
 // caching applies and one passes the RSET probe, else a new one.
 func (d *delivery) try(dst destination, hop string) {
 	var s *session
-	// Cached sessions are plaintext ones: where TLS is required, any
-	// cached session would be a tlsproxy one, which this agent cannot use.
-	if d.a.Cache != nil && d.cacheLoad && !dst.policy.Level.Required() {
+	// Cached sessions are plaintext ones or tlsproxy ones; activate
+	// refuses plaintext ones where TLS is required.
+	if d.a.Cache != nil && d.cacheLoad {
 		s = d.reuse(dst, hop)
 	}
 	if s == nil {

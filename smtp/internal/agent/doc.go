@@ -42,12 +42,14 @@
 //
 // Differences from stock that remain:
 //
-//   - TLS sessions are never cached: stock caches them only through
-//     tlsproxy(8), which this agent does not use yet, so
-//     smtp_tls_connection_reuse = yes still gives in-process TLS.
-//     Cached-session lookups are skipped where TLS is required.
-//   - DANE: no TLSA lookups yet; DANE levels take stock's
-//     "dnssec lookups disabled" path (dane -> may, dane-only defers).
+//   - With smtp_tls_connection_reuse (or connection_reuse=yes in a
+//     policy entry) TLS goes through tlsproxy(8) (tlsproxy.go), and the
+//     tlsproxy socket is cached with the TLS context, as stock does;
+//     in-process TLS sessions are never cached. A cached plaintext
+//     session is not used where the policy now requires TLS (stock
+//     would use one found by next-hop name).
+//   - DANE (dane.go): TLSA lookups through the resolver; no
+//     smtp_tls_force_insecure_host_tlsa_lookup, no dnssec_probe.
 //   - Go cannot negotiate anonymous (aNULL) suites, DHE/FFDHE, RC4,
 //     3DES (left out, as OpenSSL 3.0 lacks them too), SSLv3, or protocol
 //     "holes"; grades map to one suite set (tlsproto.go), TLS 1.3 suites

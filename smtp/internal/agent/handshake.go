@@ -31,7 +31,7 @@ func (s *session) hello() *trouble {
 	if t := s.sayHello(); t != nil {
 		return t
 	}
-	if s.tls == nil {
+	if !s.tlsActive() {
 		if started, t := s.tlsAfterHello(); started || t != nil {
 			return t
 		}
@@ -56,7 +56,7 @@ func (s *session) sayHello() *trouble {
 		return nil
 	}
 	// After STARTTLS the server has announced ESMTP already: always EHLO.
-	if !cfg.NeverEHLO || s.tls != nil {
+	if !cfg.NeverEHLO || s.tlsActive() {
 		r, err := s.chat("EHLO "+cfg.HeloName, cfg.Timeouts.Helo)
 		if err != nil {
 			return s.ioTrouble(err, smtpwire.StageEHLO)
@@ -94,7 +94,9 @@ func (s *session) learn(r smtpwire.Reply) {
 	if cfg.DiscardEHLO != 0 && cfg.DiscardEHLO&smtpwire.EHLOSilentDiscard == 0 {
 		s.d.a.log.Info("discarding EHLO keywords: " + cfg.DiscardEHLO.String())
 	}
-	s.features = res.Features | smtpwire.FeatureESMTP
+	// FROM_PROXY is a property of the connection, not of the reply.
+	s.features = res.Features | smtpwire.FeatureESMTP | s.features&smtpwire.FeatureFromProxy
+	s.helo = res.HeloName
 	s.sizeLimit = res.SizeLimit
 	if s.features&smtpwire.FeatureSMTPUTF8 != 0 && s.features&smtpwire.Feature8BITMIME == 0 {
 		s.d.a.log.Info(fmt.Sprintf("host %s offers SMTPUTF8 support, but not 8BITMIME", s.namaddr))

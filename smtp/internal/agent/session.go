@@ -51,6 +51,11 @@ type session struct {
 	tlsNexthop string
 	tls        *tlsSession
 	retryPlain bool
+	// proxy is the TLS context when tlsproxy holds the TLS session
+	// (then conn is the tlsproxy socket); helo is the server's EHLO
+	// name, part of tlsproxy's session-cache key.
+	proxy      *proxyContext
+	helo       string
 	savedFinal bool
 }
 
@@ -199,7 +204,7 @@ func (s *session) chat(cmd string, timeout time.Duration) (smtpwire.Reply, error
 // ioTrouble is smtp_stream_except(): a timeout or lost connection is a
 // site failure with 4.4.2. A local reply-filter error is 4.3.0.
 func (s *session) ioTrouble(err error, stage string) *trouble {
-	if s.tls != nil && s.d.pending() {
+	if s.tlsActive() && s.d.pending() {
 		// PLAINTEXT_FALLBACK_OK_AFTER_TLS_SESSION_FAILURE.
 		s.maybeRetryPlain()
 	}

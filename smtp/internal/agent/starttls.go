@@ -55,6 +55,9 @@ func (s *session) tlsAfterHello() (started bool, t *trouble) {
 // wrapper mode it runs before the greeting and returns after the
 // handshake.
 func (s *session) startTLS() *trouble {
+	if s.useProxy() {
+		return s.startTLSProxy()
+	}
 	// A TLS session lives in this process only: it can never be handed
 	// to scache (stock: DONT_CACHE_THIS_SESSION without tlsproxy).
 	s.noCache = true
@@ -132,7 +135,7 @@ func (d *delivery) tlsPolicy(dst *destination, hop string) bool {
 		}
 		var warns []string
 		var err error
-		pol, warns, err = tc.Policy.Resolve(td, tc.DANE)
+		pol, warns, err = tc.Policy.Resolve(td, d.daneEnv(dst, &td))
 		for _, w := range warns {
 			d.a.log.Warn(w)
 		}

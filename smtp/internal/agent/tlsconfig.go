@@ -46,9 +46,12 @@ type TLSClient struct {
 	// MinBackoff is minimal_backoff_time, which decides when a failed
 	// opportunistic handshake may be retried in plaintext.
 	MinBackoff time.Duration
-	// DANE carries the DNS facts for DANE levels. Without TLSA lookups
-	// (DNSSECLookups false) stock's downgrade rules apply.
+	// DANE carries the process-wide DNS facts for DANE levels; the
+	// per-server TLSA lookup is added by daneEnv (dane.go).
 	DANE tlspolicy.DANEEnv
+	// Proxy is the tlsproxy(8) client for destinations whose policy
+	// asks for connection reuse; nil when smtp(8) has none configured.
+	Proxy *TLSProxy
 }
 
 // enabled reports whether any destination may use TLS.

@@ -14,6 +14,12 @@ type Addr struct {
 	IP        netip.Addr // the address to connect to
 	Pref      int        // MX preference; 0 for implicit MX / literal destinations
 	Validated bool       // DNSSEC-validated (AD bit trusted at level dnssec)
+	// RName is the owner of the address record after CNAMEs; empty
+	// means Host (numeric hosts, native lookups).
+	RName string
+	// MX is the destination's best MX record when the address came
+	// from an MX lookup (stock's iter->mx, for DANE); nil otherwise.
+	MX *MX
 }
 
 // addrOne is smtp_addr_one(): append the addresses of one host to list,
@@ -27,7 +33,7 @@ func (r *Resolver) addrOne(ctx context.Context, list []Addr, host string, dnssec
 		recs, st, text := r.lookupTypes(ctx, host, protos.qtypes(), dnssec)
 		if st == StatusOK {
 			for _, rec := range recs {
-				list = appendLimited(list, Addr{Host: host, IP: rec.ip, Pref: pref, Validated: rec.validated})
+				list = appendLimited(list, Addr{Host: host, IP: rec.ip, Pref: pref, Validated: rec.validated, RName: rec.name})
 			}
 			return list
 		}

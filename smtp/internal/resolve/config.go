@@ -188,6 +188,7 @@ type Config struct {
 	ToASCII     func(name string) (string, error) // IDNA for non-ASCII names; nil = reject them
 	Rand        Rand                              // nil = math/rand/v2 top-level functions
 	Logf        func(format string, args ...any)  // warnings/info; nil = discard
+	Now         func() time.Time                  // TLSA cache clock; nil = time.Now
 	_           struct{}                          // force keyed literals
 }
 

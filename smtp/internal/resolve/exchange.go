@@ -26,6 +26,7 @@ type Resolver struct {
 	servers  []string
 	timeout  time.Duration
 	attempts int
+	tlsa     tlsaCache // per-process TLSA lookups (DANE)
 }
 
 // New builds a Resolver. Server selection: Config.Servers, else the

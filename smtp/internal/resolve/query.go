@@ -39,12 +39,14 @@ func (h herrno) text() string {
 
 // record is one extracted resource record (Postfix's DNS_RR).
 type record struct {
+	qname     string // the name looked up (before CNAMEs), without trailing dot
 	name      string // owner name without trailing dot
 	ttl       uint32
 	qtype     uint16
 	pref      uint16     // MX
-	host      string     // MX exchange, no trailing dot
+	host      string     // MX exchange or CNAME target, no trailing dot
 	ip        netip.Addr // A/AAAA
+	tlsa      *dns.TLSA  // TLSA
 	validated bool       // DNSSEC: AD bit trusted and no unvalidated CNAME on the way
 }
 
@@ -55,6 +57,11 @@ func (r record) text() string {
 	switch r.qtype {
 	case dns.TypeMX:
 		v = fmt.Sprintf("%d %s.", r.pref, r.host)
+	case dns.TypeCNAME:
+		v = r.host + "."
+	case dns.TypeTLSA:
+		// Lower-case hex, as dns_strrecord() prints it.
+		v = fmt.Sprintf("%d %d %d %s", r.tlsa.Usage, r.tlsa.Selector, r.tlsa.MatchingType, strings.ToLower(r.tlsa.Certificate))
 	default:
 		v = r.ip.String()
 	}
@@ -71,6 +78,7 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, dnssec
 		return nil, StatusNotFound, fmt.Sprintf("Name service error for %s: invalid host or domain name", name)
 	}
 	maybeSecure := true
+	qname := name
 	for range maxCNAME {
 		msg, h := r.exchange(ctx, name, qtype, dnssec)
 		if h != hOK {
@@ -89,6 +97,9 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, dnssec
 		recs, cname, st := extract(msg, qtype, ad, &maybeSecure)
 		switch st {
 		case StatusOK:
+			for i := range recs {
+				recs[i].qname = qname
+			}
 			return r.filter(recs, name, tname)
 		case StatusNullMX:
 			return nil, st, fmt.Sprintf("Domain %s does not accept mail (nullMX)", name)
@@ -140,8 +151,12 @@ func extract(msg *dns.Msg, qtype uint16, ad bool, maybeSecure *bool) ([]record, 
 				rec.ip, _ = netip.AddrFromSlice(v.A.To4())
 			case *dns.AAAA:
 				rec.ip, _ = netip.AddrFromSlice(v.AAAA.To16())
+			case *dns.CNAME:
+				rec.host = strings.TrimSuffix(v.Target, ".")
+			case *dns.TLSA:
+				rec.tlsa = v
 			}
-			if rec.qtype != dns.TypeMX && !rec.ip.IsValid() {
+			if (qtype == dns.TypeA || qtype == dns.TypeAAAA) && !rec.ip.IsValid() {
 				notFound = StatusRetry // bad address length
 				continue
 			}

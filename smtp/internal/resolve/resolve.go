@@ -31,6 +31,8 @@ type MX struct {
 	Host      string
 	Pref      int
 	Validated bool
+	QName     string // the domain looked up
+	RName     string // the owner of the MX record (after CNAMEs)
 }
 
 // Resolve resolves a parsed destination the way smtp_connect_inet()
@@ -87,7 +89,8 @@ func (r *Resolver) mxAddrs(ctx context.Context, name string, mxs []record, loopD
 	// so equal preferences keep DNS answer order here; the shuffle of the
 	// address list below is what randomises equal-preference hosts.
 	slices.SortStableFunc(mxs, func(a, b record) int { return int(a.pref) - int(b.pref) })
-	res := Result{BestMX: &MX{Host: mxs[0].host, Pref: int(mxs[0].pref), Validated: mxs[0].validated}}
+	best := mxs[0]
+	res := Result{BestMX: &MX{Host: best.host, Pref: int(best.pref), Validated: best.validated, QName: best.qname, RName: best.name}}
 	bestPref := int(mxs[0].pref)
 	// Address lookups are DNSSEC-enabled only when the MX RRset validated
 	// (or DANE policy demands it): an unsigned MX cannot vouch for them.
@@ -130,6 +133,9 @@ func (r *Resolver) mxAddrs(ctx context.Context, name string, mxs []record, loopD
 		}
 	}
 	res.Addrs = r.order(list, true)
+	for i := range res.Addrs {
+		res.Addrs[i].MX = res.BestMX
+	}
 	res.Err = why.err()
 	return res
 }
