@@ -8,6 +8,7 @@ import (
 
 	"github.com/postfix-go/postfix-go/master-compat/server"
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
+	"github.com/postfix-go/postfix-go/master-compat/tlsmgrclient"
 	"github.com/postfix-go/postfix-go/scache/client"
 	"github.com/postfix-go/postfix-go/smtp/internal/agent"
 	"github.com/postfix-go/postfix-go/smtp/internal/deliver"
@@ -43,6 +44,7 @@ func (d *daemon) postInit(rt *server.Runtime) (any, error) {
 		Timeout:       gen.IPCTimeout,
 		Warn:          rt.Log.Warn,
 	})
+	d.initSessionCache(rt)
 	a := agent.New(d.cfg, status, rt.Log)
 	a.Resolver = d.newResolver(rt)
 	if d.cfg.Cache.Enabled() && d.cacheOff == "" {
@@ -152,4 +154,27 @@ func setDeadline(set func(time.Time) error, d time.Duration) {
 	} else {
 		set(time.Time{})
 	}
+}
+
+// initSessionCache sets up the tlsmgr(8) session cache as stock's
+// tls_client_init does, with one lazy tlsmgr client per process: only
+// when smtp_tls_session_cache_database (lmtp_...) is set, and then only
+// if tlsmgr's policy, asked once on first use, allows caching.
+func (d *daemon) initSessionCache(rt *server.Runtime) {
+	t, tc := &d.tlsParams, d.cfg.TLS
+	if !t.enabled || tc == nil || tc.EngineDown || tc.Policy == nil || t.cacheDB == "" {
+		return
+	}
+	cacheType := tlsmgrclient.CacheSMTP
+	if d.cfg.LMTP {
+		cacheType = tlsmgrclient.CacheLMTP
+	}
+	c := tlsmgrclient.New(tlsmgrclient.Config{
+		Service:   t.mgrService,
+		Timeout:   rt.Generic.IPCTimeout,
+		IdleLimit: rt.Generic.IPCIdle,
+		TTL:       rt.Generic.IPCTTL,
+		Warn:      rt.Log.Warn,
+	})
+	tc.Sessions = tlsmgrclient.NewSessionCache(c, cacheType)
 }

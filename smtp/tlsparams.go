@@ -23,7 +23,8 @@ type tlsParams struct {
 	digest, daneDigests        string
 	wrapper, noteOffer         bool
 	dnssec, connReuse, enabled bool
-	resolverSearch             bool // smtp_dns_resolver_options has res_defnames/res_dnsrch
+	resolverSearch             bool   // smtp_dns_resolver_options has res_defnames/res_dnsrch
+	cacheDB, mgrService        string // smtp_tls_session_cache_database, tlsmgr_service_name
 	proxy                      *agent.TLSProxy
 }
 
@@ -68,6 +69,7 @@ func (d *daemon) loadTLSParams(pr *paramReader, p, compatLevel string) {
 	t.digest, t.daneDigests = c.FingerprintDigest, str("tls_dane_digests")
 	t.wrapper, t.noteOffer = bool_(p+"tls_wrappermode"), bool_(p+"tls_note_starttls_offer")
 	t.connReuse = c.ConnectionReuse
+	t.cacheDB, t.mgrService = strings.TrimSpace(str(p+"tls_session_cache_database")), strings.TrimSpace(str("tlsmgr_service_name"))
 	t.proxy = loadProxyParams(pr, p, d.cfg.LMTP, t)
 	t.dnssec = strings.EqualFold(str(p+"dns_support_level"), "dnssec")
 	for _, o := range strings.FieldsFunc(strings.ToLower(str(p+"dns_resolver_options")), isListSep) {
@@ -104,8 +106,9 @@ func (d *daemon) initTLS(rt *server.Runtime) error {
 		rt.Log.Warnf("unknown %stls_loglevel value \"%s\" -- ignored", prefix, w)
 	}
 	tc.Log = mask
-	policy, err := openTables(t.policy.PolicyMaps)
-	perSite, err2 := openTables(t.policy.PerSite)
+	px := d.proxyOpener(rt)
+	policy, err := openTables(t.policy.PolicyMaps, px)
+	perSite, err2 := openTables(t.policy.PerSite, px)
 	if err == nil {
 		err = err2
 	}

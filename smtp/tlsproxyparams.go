@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/smtp/internal/agent"
 )
 
@@ -12,36 +13,37 @@ import (
 // the client init props, which it uses to build its client context.
 // p is "smtp_" or "lmtp_"; t holds the smtp_tls_* values read already.
 func loadProxyParams(pr *paramReader, p string, lmtp bool, t *tlsParams) *agent.TLSProxy {
-	str, bool_, int_ := pr.str, pr.bool, pr.int
+	str, int_ := pr.str, pr.int
+	bool_ := func(name string) int { return cBool(pr.bool(name)) }
 	cacheType := "smtp"
 	if lmtp {
 		cacheType = "lmtp"
 	}
 	return &agent.TLSProxy{
 		Path: "private/" + strings.TrimSpace(str("tlsproxy_service_name")),
-		Params: agent.ProxyParams{
+		Params: tlsproxyproto.ClientParams{
 			ConfigFile:          str("tls_config_file"),
 			ConfigName:          str("tls_config_name"),
-			HighCiphers:         str("tls_high_cipherlist"),
-			MediumCiphers:       str("tls_medium_cipherlist"),
-			LowCiphers:          str("tls_low_cipherlist"),
-			ExportCiphers:       str("tls_export_cipherlist"),
-			NullCiphers:         str("tls_null_cipherlist"),
-			AutoCurves:          str("tls_eecdh_auto_curves"),
-			StrongCurve:         str("tls_eecdh_strong_curve"),
-			UltraCurve:          str("tls_eecdh_ultra_curve"),
+			HighCipherlist:      str("tls_high_cipherlist"),
+			MediumCipherlist:    str("tls_medium_cipherlist"),
+			LowCipherlist:       str("tls_low_cipherlist"),
+			ExportCipherlist:    str("tls_export_cipherlist"),
+			NullCipherlist:      str("tls_null_cipherlist"),
+			EECDHAutoCurves:     str("tls_eecdh_auto_curves"),
+			EECDHStrongCurve:    str("tls_eecdh_strong_curve"),
+			EECDHUltraCurve:     str("tls_eecdh_ultra_curve"),
 			DisableWorkarounds:  str("tls_disable_workarounds"),
 			SSLOptions:          str("tls_ssl_options"),
 			DANEDigests:         t.daneDigests,
-			MgrService:          str("tlsmgr_service_name"),
+			MgrServiceName:      str("tlsmgr_service_name"),
 			TicketCipher:        str("tls_session_ticket_cipher"),
-			RandomBytes:         int_("tls_daemon_random_bytes"),
-			AppendDefaultCA:     t.appendDefaultCA,
+			DaemonRandomBytes:   int_("tls_daemon_random_bytes"),
+			AppendDefaultCA:     cBool(t.appendDefaultCA),
 			LegacyPkeyFprints:   bool_("tls_legacy_public_key_fingerprints"),
-			PreemptCiphs:        bool_("tls_preempt_cipherlist"),
+			PreemptCipherlist:   bool_("tls_preempt_cipherlist"),
 			WildcardMultiLabels: bool_("tls_wildcard_matches_multiple_labels"),
 		},
-		Init: agent.ProxyInit{
+		Init: tlsproxyproto.ClientInitProps{
 			LogParam:    p + "tls_loglevel",
 			LogLevel:    t.logLevel,
 			VerifyDepth: int_(p + "tls_scert_verifydepth"),
@@ -58,4 +60,12 @@ func loadProxyParams(pr *paramReader, p string, lmtp bool, t *tlsParams) *agent.
 			MDAlg:       t.digest,
 		},
 	}
+}
+
+// cBool is a boolean parameter as the C int the lists carry.
+func cBool(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,10 +10,12 @@ import (
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
 )
 
-// Lookup tables for smtp_tls_policy_maps and smtp_tls_per_site. Only
-// the types that need no database library or service are read here:
+// Lookup tables for smtp_tls_policy_maps and smtp_tls_per_site. The
+// types that need no database library or service are read here:
 // texthash: (a postmap source file, read once before the chroot),
-// inline:{...} and static:. Any other type keeps the TLS guard, which
+// inline:{...} and static:. Every other type, and "proxy:TYPE:NAME",
+// is looked up through proxymap(8) at each delivery (policyproxymap.go).
+// Without a proxymap opener such a type keeps the TLS guard, which
 // defers all mail instead of guessing the policy (see serve.go).
 
 // table is one opened table: exact keys, folded to lower case as stock
@@ -38,25 +41,41 @@ func (e *errUnsupportedTable) Error() string {
 	return fmt.Sprintf("table %s: type is not supported by this smtp(8) (only texthash:, inline: and static:)", e.spec)
 }
 
+// proxyOpener returns the lookup of table "TYPE:NAME" through
+// proxymap(8). No I/O happens before the first lookup.
+type proxyOpener func(name string) tlspolicy.Lookup
+
 // openTables opens every table of a maps parameter value, in order; the
-// returned Lookup searches them like maps_find, first match wins.
-func openTables(value string) (tlspolicy.Lookup, error) {
+// returned Lookup searches them like maps_find: first match wins, and a
+// lookup error stops the search. Types not read natively go to proxy;
+// with a nil proxy they are an *errUnsupportedTable.
+func openTables(value string, proxy proxyOpener) (tlspolicy.Lookup, error) {
 	specs := splitTableList(value)
 	if len(specs) == 0 {
 		return nil, nil
 	}
-	var tabs []*table
+	var tabs []tlspolicy.Lookup
 	for _, spec := range specs {
 		t, err := openTable(spec)
-		if err != nil {
+		var ut *errUnsupportedTable
+		switch {
+		case errors.As(err, &ut) && proxy != nil && strings.Contains(spec, ":"):
+			// dict_open("proxy:hash:x") asks proxymap for "hash:x";
+			// plain "hash:x" is sent as is.
+			tabs = append(tabs, proxy(strings.TrimPrefix(spec, "proxy:")))
+			continue
+		case err != nil:
 			return nil, err
 		}
-		tabs = append(tabs, t)
+		tabs = append(tabs, func(key string) (string, bool, error) {
+			v, ok := t.lookup(key)
+			return v, ok, nil
+		})
 	}
 	return func(key string) (string, bool, error) {
 		for _, t := range tabs {
-			if v, ok := t.lookup(key); ok {
-				return v, true, nil
+			if v, ok, err := t(key); ok || err != nil {
+				return v, ok, err
 			}
 		}
 		return "", false, nil

@@ -11,7 +11,7 @@ import (
 // default is logged at start-up, so that no setting is ignored silently.
 var unsupported = []string{
 	// TLS: these have no Go equivalent or need tlsmgr(8).
-	"tls_dcert_file", "tls_session_cache_database", "tls_block_early_mail_reply",
+	"tls_dcert_file", "tls_block_early_mail_reply",
 	"tls_force_insecure_host_tlsa_lookup",
 	"sasl_auth_enable", "sasl_password_maps", "sasl_mechanism_filter", "sasl_security_options",
 	"generic_maps", "header_checks", "mime_header_checks", "nested_header_checks", "body_checks",

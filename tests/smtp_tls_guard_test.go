@@ -1,7 +1,7 @@
 package tests
 
 import (
-	"strings"
+	"regexp"
 	"testing"
 
 	"github.com/postfix-go/postfix-go/tests/harness"
@@ -35,21 +35,36 @@ func TestSMTPRequiredTLSDefers(t *testing.T) {
 	}
 }
 
-// TestSMTPUnreadablePolicyTableDefers: a policy table type this agent
-// cannot read (hash:) may require TLS anywhere, so everything waits.
+// TestSMTPUnreadablePolicyTableDefers: a policy table that proxymap(8)
+// refuses (plain hash: not approved in proxy_read_maps) or cannot open
+// (an unknown type) may require TLS anywhere, so the mail waits, with
+// stock's "TLS policy lookup" warning and 4.7.5 deferral.
 func TestSMTPUnreadablePolicyTableDefers(t *testing.T) {
 	harness.Require(t)
-	in := harness.New(t, harness.Options{
-		Replace: map[string]string{"smtp": harness.Daemon(t, "smtp")},
-		MainCF:  map[string]string{"smtp_tls_policy_maps": "hash:/etc/postfix/tls_policy"},
-	})
-	in.StartSink(t, harness.SinkOptions{Save: true})
-	d := deliverOne(t, in, "deferred")
-	checkOurSMTP(t, in)
-	if d.DSN != "4.3.0" || !strings.Contains(d.Reason, "table hash:/etc/postfix/tls_policy: type is not supported") {
-		t.Errorf("deferral line: %s", d.Line.Raw)
-	}
-	if _, err := in.WaitLog(`smtp\[\d+\]: warning: table hash:/etc/postfix/tls_policy: .*deferring all mail`, logTimeout); err != nil {
-		t.Errorf("no start-up warning: %v", err)
+	for _, c := range []struct{ name, maps, warning string }{
+		{"unapproved", "hash:/etc/postfix/tls_policy",
+			`proxymap service is not configured for table "hash:/etc/postfix/tls_policy"`},
+		{"unknown-type", "proxy:nosuchtype:/etc/postfix/tls_policy", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := harness.New(t, harness.Options{
+				Replace: map[string]string{"smtp": harness.Daemon(t, "smtp")},
+				MainCF:  map[string]string{"smtp_tls_policy_maps": c.maps},
+			})
+			in.StartSink(t, harness.SinkOptions{Save: true})
+			d := deliverOne(t, in, "deferred")
+			checkOurSMTP(t, in)
+			if d.DSN != "4.7.5" || d.Reason != "client TLS configuration problem" {
+				t.Errorf("deferral line: %s", d.Line.Raw)
+			}
+			if c.warning != "" {
+				if _, err := in.WaitLog(`smtp\[\d+\]: warning: `+regexp.QuoteMeta(c.warning)+`$`, logTimeout); err != nil {
+					t.Error(err)
+				}
+			}
+			if _, err := in.WaitLog(`smtp\[\d+\]: warning: TLS policy lookup for \[127\.0\.0\.1\]:\d+/127\.0\.0\.1: client TLS configuration problem$`, logTimeout); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

@@ -122,6 +122,7 @@ func serverRole(sv *settings.Server, rt *server.Runtime) (*session.ServerRole, e
 			cfg.ClientAuth = tls.RequireAndVerifyClientCert
 		}
 	}
+	setupTickets(cfg, sv.TicketCipher, sv.MgrService, rt.Log.Warn)
 	return &session.ServerRole{TLS: cfg, LogSummary: tlsconf.SummaryEnabled(sv.LogLevel), MDAlg: sv.FprtDigest}, nil
 }
 

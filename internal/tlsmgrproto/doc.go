@@ -1,7 +1,7 @@
 // Package tlsmgrproto holds the wire structures of Postfix 3.7.11's
 // tlsmgr(8) protocol (requests, replies, the ticket key layout) and the
 // attr0 reading rules of the stock TLS readers, which the tlsproxy(8)
-// protocol package (tlsproxy/internal/proto) shares. It does no I/O of its
+// protocol package (internal/tlsproxyproto) shares. It does no I/O of its
 // own: master-compat/tlsmgrclient is the client, a tlsmgr replacement
 // would be the server. It lives outside tlsproxy/ because Go's internal
 // rule would otherwise hide it from the client.

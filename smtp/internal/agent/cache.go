@@ -151,7 +151,7 @@ func (d *delivery) activate(dst destination, hop, label, dp, ep string, fd int, 
 		// The TLS session lives on in tlsproxy: no handshake, only the
 		// summary, as smtp_session_activate logs it.
 		s.proxy = tls
-		d.a.log.Info(tls.summary(true).String())
+		d.a.log.Info(proxySummary(tls, true).String())
 	}
 	// The RSET probe (smtp_reuse_common): any failure is silent.
 	r, err := s.chat("RSET", d.a.cfg.Timeouts.RSET)

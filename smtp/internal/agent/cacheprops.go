@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
@@ -66,7 +67,7 @@ func destProps(nexthop, host, addr string, features smtpwire.Features) string {
 
 // endpProps is smtp_session_passivate's endpoint property string; a
 // tlsproxy session's TLS context follows as a second plain list.
-func endpProps(tlsLevel, reuseCount int, features smtpwire.Features, expire int64, tls *proxyContext) string {
+func endpProps(tlsLevel, reuseCount int, features smtpwire.Features, expire int64, tls *tlsproxyproto.Context) string {
 	p := attr.EncodePlain([]attr.Attr{
 		{Name: "tls_level", Value: strconv.FormatUint(uint64(uint32(tlsLevel)), 10)},
 		{Name: "reuse_count", Value: strconv.FormatUint(uint64(uint32(reuseCount)), 10)},
@@ -74,7 +75,7 @@ func endpProps(tlsLevel, reuseCount int, features smtpwire.Features, expire int6
 		{Name: "expire_time", Value: strconv.FormatInt(expire, 10)},
 	})
 	if tls != nil {
-		p += attr.EncodePlain(tls.appendPlain(nil))
+		p += string(tls.AppendPlain(nil))
 	}
 	return p
 }
@@ -104,7 +105,7 @@ type cachedEndp struct {
 
 // parseEndpProps is smtp_session_activate's endpoint part. A TLS
 // context must follow above level "may", and may follow at "may".
-func parseEndpProps(s string) (e cachedEndp, tls *proxyContext, ok bool) {
+func parseEndpProps(s string) (e cachedEndp, tls *tlsproxyproto.Context, ok bool) {
 	v, rest, ok := scanOrdered(s, "tls_level", "reuse_count", "endpoint_features", "expire_time")
 	if !ok {
 		return e, nil, false
@@ -118,10 +119,16 @@ func parseEndpProps(s string) (e cachedEndp, tls *proxyContext, ok bool) {
 	}
 	e = cachedEndp{int(lvl), int(rc), smtpwire.Features(f), exp}
 	if lvl > 1 || (lvl == 1 && rest != "") {
-		if tls, err := parsePlainContext(rest); err == nil {
-			return e, tls, true
+		// Exactly the context, and nothing after it.
+		attrs, tail, err := attr.ParsePlain(rest)
+		if err != nil || tail != "" {
+			return e, nil, false
 		}
-		return e, nil, false
+		c, err := tlsproxyproto.ContextFromPlain(attrs)
+		if err != nil {
+			return e, nil, false
+		}
+		return e, &c, true
 	}
 	return e, nil, true
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/master-compat/statusclient"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
 )
@@ -54,7 +55,7 @@ type session struct {
 	// proxy is the TLS context when tlsproxy holds the TLS session
 	// (then conn is the tlsproxy socket); helo is the server's EHLO
 	// name, part of tlsproxy's session-cache key.
-	proxy      *proxyContext
+	proxy      *tlsproxyproto.Context
 	helo       string
 	savedFinal bool
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
+	"github.com/postfix-go/postfix-go/master-compat/tlsmgrclient"
 )
 
 // TLSClient is the process-wide TLS client state (stock smtp_tls_ctx
@@ -52,6 +53,9 @@ type TLSClient struct {
 	// Proxy is the tlsproxy(8) client for destinations whose policy
 	// asks for connection reuse; nil when smtp(8) has none configured.
 	Proxy *TLSProxy
+	// Sessions is the tlsmgr(8) session cache ("smtp" or "lmtp"), set
+	// when smtp_tls_session_cache_database is not empty; nil: none.
+	Sessions *tlsmgrclient.SessionCache
 }
 
 // enabled reports whether any destination may use TLS.

@@ -66,6 +66,7 @@ func (s *session) clientHandshake() *tlsSession {
 		// post-quantum hybrids, and the log names exist only for these.
 		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521},
 	}
+	cfg.ClientSessionCache = s.sessionCache(cfg)
 	if len(tc.Certs) > 0 {
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			sentCert = true
@@ -89,6 +90,9 @@ func (s *session) clientHandshake() *tlsSession {
 		policy: &pol, chain: st.PeerCertificates, roots: tc.Roots, digests: tc.Digests,
 		nexthop: s.tlsNexthop, host: s.host, namaddr: s.namaddrport, now: s.d.a.now(),
 	})
+	if st.DidResume && mask.has(TLSLogCache) {
+		log.Info(s.namaddrport + ": Reusing old session")
+	}
 	s.logPeer(mask, ts, st)
 	if mask.has(TLSLogSummary) {
 		log.Info(summary(s.namaddrport, ts, st, sentCert, tc).String())
@@ -147,7 +151,9 @@ func (s *session) logPeer(mask TLSLogMask, ts *tlsSession, st tls.ConnectionStat
 		return
 	}
 	chain := st.PeerCertificates
-	if mask.has(TLSLogVerbose | TLSLogCertMatch) {
+	// The depth lines come from the verify callback, which a resumed
+	// session does not run.
+	if mask.has(TLSLogVerbose|TLSLogCertMatch) && !st.DidResume {
 		for d := len(chain) - 1; d >= 0; d-- {
 			ok := 1
 			if ts.err != nil && ts.err.Depth == d {
@@ -165,7 +171,11 @@ func (s *session) logPeer(mask TLSLogMask, ts *tlsSession, st tls.ConnectionStat
 			log.Info(tlspolicy.DANEMatchLog(s.namaddrport, ts.level, *ts.dane))
 		}
 	}
-	if !ts.matched && mask.has(TLSLogUntrusted) && ts.err != nil {
+	switch {
+	case ts.matched || !mask.has(TLSLogUntrusted):
+	case st.DidResume:
+		log.Info(tlspolicy.ReusedUntrustedLog(s.namaddrport))
+	case ts.err != nil:
 		log.Info(tlspolicy.VerifyFailureLog(s.namaddrport, ts.err, false))
 	}
 	if details {

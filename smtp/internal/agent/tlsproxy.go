@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/master-compat/fdpass"
 	"github.com/postfix-go/postfix-go/smtp/internal/smtpwire"
@@ -21,13 +22,21 @@ import (
 // TLSProxy is the tlsproxy(8) client (smtp_tls_connection_reuse, or
 // connection_reuse=yes in a policy entry). With it the TLS session
 // lives in tlsproxy, so the smtp side of it is a plain UNIX socket that
-// can be handed to scache and taken over by any smtp process.
+// can be handed to scache and taken over by any smtp process. The
+// lists exchanged with tlsproxy are internal/tlsproxyproto's.
 type TLSProxy struct {
 	// Path is "private/" + tlsproxy_service_name, relative to the queue
 	// directory; it also names the service in warnings, as in stock.
-	Path   string
-	Params ProxyParams
-	Init   ProxyInit
+	Path string
+	// Params are the 20 global TLS parameters stock sends first in
+	// list 2 (TLS_CLIENT_PARAMS, 3.7.6+). tlsproxy does not apply them;
+	// stock tlsproxy compares them with its own main.cf and warns on
+	// any difference, so they must be this process's main.cf values.
+	Params tlsproxyproto.ClientParams
+	// Init are the TLS_CLIENT_INIT_PROPS: what stock would give
+	// tls_client_init(). tlsproxy keys its client contexts on them and
+	// reads the certificate and CA files they name.
+	Init tlsproxyproto.ClientInitProps
 	// Dial replaces the UNIX-domain connect (tests).
 	Dial func(ctx context.Context) (net.Conn, error)
 }
@@ -77,10 +86,10 @@ func (s *session) startTLSProxy() *trouble {
 	s.proxy = pc
 	s.conn, s.br = conn, br
 	s.bw = bufio.NewWriter(&deadlineWriter{conn: conn, timeout: &s.writeTimeout})
-	s.d.a.log.Info(pc.summary(false).String())
+	s.d.a.log.Info(proxySummary(pc, false).String())
 	// The context's level, not the policy's: dane falls back to encrypt
 	// in tlsproxy when no TLSA record was usable.
-	if tlspolicy.Level(pc.level).MustMatch() && pc.peerStatus&peerMatched == 0 {
+	if tlspolicy.Level(pc.Level).MustMatch() && pc.PeerStatus&tlsproxyproto.PeerMatched == 0 {
 		status, text := tlspolicy.NotVerifiedDSN()
 		return &trouble{dsn: localDSN(status, text), throttle: true}
 	}
@@ -97,7 +106,7 @@ func (s *session) startTLSProxy() *trouble {
 // returns the context and the tlsproxy socket with its reader, which
 // may already hold the server's first plaintext bytes; nil means
 // failure, with stock's warning logged and the TCP socket closed.
-func (s *session) proxyHandshake() (*proxyContext, net.Conn, *bufio.Reader) {
+func (s *session) proxyHandshake() (*tlsproxyproto.Context, net.Conn, *bufio.Reader) {
 	tc := s.d.a.cfg.TLS
 	px, log := tc.Proxy, s.d.a.log
 	conn, err := px.dial(s.d.ctx)
@@ -117,7 +126,7 @@ func (s *session) proxyHandshake() (*proxyContext, net.Conn, *bufio.Reader) {
 	limit()
 	br := bufio.NewReader(conn)
 	sc := attr.NewScanner(br, px.Path, nil)
-	if _, err := sc.Scan(attr.Strict, attr.Expect("protocol", "tlsproxy_protocol")); err != nil {
+	if err := tlsproxyproto.DecodeAnnounce(sc, tlsproxyproto.TLSProxyProtocol); err != nil {
 		log.Warn(fmt.Sprintf("error receiving %s service initial response", px.Path))
 		return nil, nil, nil
 	}
@@ -126,8 +135,7 @@ func (s *session) proxyHandshake() (*proxyContext, net.Conn, *bufio.Reader) {
 		log.Warn(fmt.Sprintf("error sending request to %s service: %s", px.Path, connectError(err)))
 		return nil, nil, nil
 	}
-	status := 0
-	if n, err := sc.Scan(attr.Strict, attr.Int("status", &status)); err != nil || n != 1 || status == 0 {
+	if status, err := tlsproxyproto.DecodeStatus(sc); err != nil || status == 0 {
 		log.Warn(fmt.Sprintf("%s service role \"client\" is not available", px.Path))
 		return nil, nil, nil
 	}
@@ -138,7 +146,7 @@ func (s *session) proxyHandshake() (*proxyContext, net.Conn, *bufio.Reader) {
 	// tlsproxy owns the TCP connection now; ours is only a duplicate.
 	s.conn.Close()
 	limit()
-	pc, err := readProxyContext(sc)
+	pc, err := tlsproxyproto.DecodeContext(sc)
 	if err != nil {
 		// EOF: tlsproxy logged why the handshake failed; stock smtp
 		// says nothing more than the deferral reason.
@@ -146,7 +154,7 @@ func (s *session) proxyHandshake() (*proxyContext, net.Conn, *bufio.Reader) {
 	}
 	conn.SetDeadline(time.Time{})
 	ok = true
-	return pc, conn, br
+	return &pc, conn, br
 }
 
 // passConn sends peer's descriptor over the tlsproxy socket.
@@ -171,47 +179,49 @@ func passConn(conn, peer net.Conn) error {
 	return serr
 }
 
-// proxyRequest builds lists 1 and 2 for this session.
+// proxyRequest builds lists 1 and 2 for this session, which stock
+// sends in one write.
 func (s *session) proxyRequest() []byte {
 	cfg := &s.d.a.cfg
 	tc := cfg.TLS
 	px := tc.Proxy
 	secs := func(d time.Duration) int { return int(d / time.Second) }
-	start := s.proxyStart(secs(tc.Timeout), px.Init.MDAlg)
-	endpoint := fmt.Sprintf("[%s]:%d", s.addr, s.port)
-	return proxyRequest(endpoint, secs(tc.Timeout), secs(cfg.Timeouts.DataDone), cfg.ServiceName,
-		&px.Params, &px.Init, start)
+	req := tlsproxyproto.ClientRequest(fmt.Sprintf("[%s]:%d", s.addr, s.port),
+		secs(tc.Timeout), secs(cfg.Timeouts.DataDone), cfg.ServiceName)
+	set := tlsproxyproto.ClientSettings{Params: px.Params, Init: px.Init,
+		Start: s.proxyStart(secs(tc.Timeout), px.Init.MDAlg)}
+	return set.Append(req.Append(nil))
 }
 
 // proxyStart is TLS_PROXY_CLIENT_START_PROPS as smtp_start_tls fills it
 // from the session and its policy.
-func (s *session) proxyStart(timeout int, mdalg string) *proxyStart {
+func (s *session) proxyStart(timeout int, mdalg string) tlsproxyproto.ClientStartProps {
 	p := &s.policy
 	nexthop := s.tlsNexthop
 	if nexthop == "" {
 		// LMTP over a UNIX-domain socket: the name "secure" matches.
 		nexthop = s.d.a.cfg.MyHostname
 	}
-	st := &proxyStart{
-		timeout: timeout, level: int(p.Level), nexthop: nexthop, host: s.host,
-		namaddr: s.namaddrport, sni: p.SNI, helo: s.helo,
+	st := tlsproxyproto.ClientStartProps{
+		Timeout: timeout, TLSLevel: int(p.Level), Nexthop: nexthop, Host: s.host,
+		Namaddr: s.namaddrport, SNI: p.SNI, Helo: s.helo,
 		// The session-cache key: SERVICE, CUR_NEXTHOP, HOSTNAME, ADDR.
-		serverID:  keyPrefix("&", s.d.a.cfg.ServiceName, s.nexthop, s.host, s.addr),
-		protocols: p.Protocols, grade: p.CipherGrade, exclusions: p.Exclusions,
-		match: p.Match, mdalg: mdalg,
+		ServerID:  keyPrefix("&", s.d.a.cfg.ServiceName, s.nexthop, s.host, s.addr),
+		Protocols: p.Protocols, CipherGrade: p.CipherGrade, CipherExclusions: p.Exclusions,
+		MatchArgv: p.Match, MDAlg: mdalg,
 	}
 	var recs []tlspolicy.TLSA
+	dane := new(tlsproxyproto.DANE)
 	switch {
 	case p.Level == tlspolicy.LevelFingerprint:
 		recs = tlspolicy.FingerprintRecords(p.Fingerprints)
 	case p.Level.DANEBased() && p.DANE != nil:
-		st.daneDomain, recs = p.DANE.BaseDomain, p.DANE.Records
+		dane.BaseDomain, recs = p.DANE.BaseDomain, p.DANE.Records
 	case p.Level.MustPKIX() && len(p.TrustAnchors) > 0:
 		recs = p.TrustAnchors
 	default:
 		return st
 	}
-	st.dane = true
 	// Stock prepends each record it adds to its list, so the wire
 	// carries them last-added first (captured for fingerprints).
 	recs = slices.Clone(recs)
@@ -219,8 +229,10 @@ func (s *session) proxyStart(timeout int, mdalg string) *proxyStart {
 		slices.Reverse(recs)
 	}
 	for _, r := range recs {
-		st.tlsa = append(st.tlsa, proxyTLSA{int(r.Usage), int(r.Selector), int(r.MatchingType), r.Data})
+		dane.TLSA = append(dane.TLSA, tlsproxyproto.TLSA{Usage: int(r.Usage), Selector: int(r.Selector),
+			MType: int(r.MatchingType), Data: r.Data})
 	}
+	st.DANE = dane
 	return st
 }
 
@@ -242,24 +254,24 @@ func keyPrefix(delim string, fields ...string) string {
 	return b.String()
 }
 
-// summary is tls_log_summary for a context: the trust word comes from
-// the peer status bits tlsproxy computed.
-func (c *proxyContext) summary(reused bool) tlspolicy.Summary {
+// proxySummary is tls_log_summary for a context: the trust word comes
+// from the peer status bits tlsproxy computed.
+func proxySummary(c *tlsproxyproto.Context, reused bool) tlspolicy.Summary {
 	trust := tlspolicy.Anonymous
 	switch {
-	case c.peerStatus&peerPresent == 0:
-	case c.peerStatus&peerSecured != 0:
+	case c.PeerStatus&tlsproxyproto.PeerPresent == 0:
+	case c.PeerStatus&tlsproxyproto.PeerSecured != 0:
 		trust = tlspolicy.Verified
-	case c.peerStatus&peerTrusted != 0:
+	case c.PeerStatus&tlsproxyproto.PeerTrusted != 0:
 		trust = tlspolicy.Trusted
 	default:
 		trust = tlspolicy.Untrusted
 	}
 	return tlspolicy.Summary{
-		Trust: trust, Reused: reused, NamAddr: c.namaddr, Protocol: c.protocol,
-		Cipher:  tlspolicy.CipherInfo{Name: c.cipher, UseBits: c.useBits, AlgBits: c.algBits},
-		KexName: c.kexName, KexCurve: c.kexCurve, KexBits: c.kexBits,
-		ServerSigName: c.srvrSig, ServerSigCurve: c.srvrCurve, ServerSigBits: c.srvrBits, ServerSigDigest: c.srvrDigest,
-		ClientSigName: c.clntSig, ClientSigCurve: c.clntCurve, ClientSigBits: c.clntBits, ClientSigDigest: c.clntDigest,
+		Trust: trust, Reused: reused, NamAddr: c.Namaddr, Protocol: c.Protocol,
+		Cipher:  tlspolicy.CipherInfo{Name: c.CipherName, UseBits: c.CipherUseBits, AlgBits: c.CipherAlgBits},
+		KexName: c.KexName, KexCurve: c.KexCurve, KexBits: c.KexBits,
+		ServerSigName: c.SrvrSigName, ServerSigCurve: c.SrvrSigCurve, ServerSigBits: c.SrvrSigBits, ServerSigDigest: c.SrvrSigDigest,
+		ClientSigName: c.ClntSigName, ClientSigCurve: c.ClntSigCurve, ClientSigBits: c.ClntSigBits, ClientSigDigest: c.ClntSigDigest,
 	}
 }

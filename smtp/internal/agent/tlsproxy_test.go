@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/master-compat/fdpass"
 	"github.com/postfix-go/postfix-go/smtp/internal/deliver"
@@ -51,27 +51,19 @@ func startFakeProxy(t *testing.T, status int) *fakeProxy {
 
 func (p *fakeProxy) serve(c *net.UnixConn) {
 	defer c.Close()
-	c.Write([]byte("protocol\x00tlsproxy_protocol\x00\x00"))
+	c.Write(tlsproxyproto.AppendAnnounce(nil, tlsproxyproto.TLSProxyProtocol))
 	// Exactly the two lists: the descriptor byte must stay unread for
 	// recvmsg (it is sent only after our status anyway).
 	br := bufio.NewReader(c)
-	start := map[string]string{}
-	for lists := 0; lists < 2; {
-		name, err := br.ReadString(0)
-		if err != nil {
-			return
-		}
-		if name = strings.TrimSuffix(name, "\x00"); name == "" {
-			lists++
-			continue
-		}
-		val, err := br.ReadString(0)
-		if err != nil {
-			return
-		}
-		start[name] = strings.TrimSuffix(val, "\x00")
+	sc := attr.NewScanner(br, "smtp", nil)
+	if req, err := tlsproxyproto.DecodeRequest(sc); err != nil || req.Role() != tlsproxyproto.RoleClient {
+		return
 	}
-	c.Write(new(attr.List).Int("status", p.status).Bytes())
+	set, err := tlsproxyproto.DecodeClientSettings(sc)
+	if err != nil {
+		return
+	}
+	c.Write(tlsproxyproto.AppendStatus(nil, p.status))
 	if p.status == 0 {
 		io.Copy(io.Discard, br)
 		return
@@ -95,19 +87,12 @@ func (p *fakeProxy) serve(c *net.UnixConn) {
 		tcp.Close()
 		return
 	}
-	level, _ := strconv.Atoi(start["tls_level"])
-	ctx := proxyContext{peerCN: "mx.test", issuerCN: "Test Root", level: level, peerStatus: peerPresent | peerTrusted,
-		protocol: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", useBits: 128, algBits: 128, kexName: "X25519",
-		srvrSig: "ECDSA", srvrCurve: "prime256v1", srvrDigest: "SHA256", namaddr: start["namaddr"]}
-	l := new(attr.List)
-	for _, f := range ctx.fields() {
-		if f.str != nil {
-			l.Str(f.name, *f.str)
-		} else {
-			l.Int(f.name, *f.num)
-		}
-	}
-	c.Write(l.Bytes())
+	ctx := tlsproxyproto.Context{PeerCN: "mx.test", IssuerCN: "Test Root", Level: set.Start.TLSLevel,
+		PeerStatus: tlsproxyproto.PeerPresent | tlsproxyproto.PeerTrusted,
+		Protocol:   "TLSv1.3", CipherName: "TLS_AES_128_GCM_SHA256", CipherUseBits: 128, CipherAlgBits: 128,
+		KexName: "X25519", SrvrSigName: "ECDSA", SrvrSigCurve: "prime256v1", SrvrSigDigest: "SHA256",
+		Namaddr: set.Start.Namaddr}
+	c.Write(ctx.Append(nil))
 	go func() { io.Copy(tc, br); tc.Close() }()
 	io.Copy(c, tc)
 }
@@ -167,7 +152,7 @@ func TestProxyDeliveryReuse(t *testing.T) {
 	for i, prop := range cache.saved {
 		e, ctx, ok := parseEndpProps(prop)
 		if !ok || ctx == nil || e.reuseCount != i || e.tlsLevel != 2 || e.features&smtpwire.FeatureFromProxy == 0 ||
-			ctx.namaddr != namaddr || ctx.peerCN != "mx.test" {
+			ctx.Namaddr != namaddr || ctx.PeerCN != "mx.test" {
 			t.Errorf("saved props %d: %q", i, prop)
 		}
 	}

@@ -9,8 +9,8 @@ import (
 	"sync"
 
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
-	"github.com/postfix-go/postfix-go/tlsproxy/internal/proto"
 	"github.com/postfix-go/postfix-go/tlsproxy/internal/tlsconf"
 )
 
@@ -32,6 +32,8 @@ type ClientRole struct {
 
 	mu        sync.Mutex
 	materials map[string]*material
+
+	resume resumption // the tlsmgr(8) session caches
 }
 
 // Bounds on the per-process caches: a handful of keys exist in practice
@@ -74,7 +76,7 @@ func filesKey(f tlsconf.Files, caFile, caPath string) string {
 // material returns the material for a request's init props. Different
 // file names than tlsproxy's own get stock's warning (the files are then
 // read inside the chroot, which may fail).
-func (r *ClientRole) material(p proto.ClientInitProps, log Logger) (*material, error) {
+func (r *ClientRole) material(p tlsproxyproto.ClientInitProps, log Logger) (*material, error) {
 	f := tlsconf.Files{ChainFiles: p.ChainFiles, CertFile: p.CertFile, KeyFile: p.KeyFile,
 		DCertFile: p.DCertFile, ECCertFile: p.ECCertFile, ECKeyFile: p.ECKeyFile}
 	key := filesKey(f, p.CAFile, p.CAPath)
@@ -100,7 +102,7 @@ func (r *ClientRole) material(p proto.ClientInitProps, log Logger) (*material, e
 // clientRole connects TLS to the remote SMTP server on smtp's behalf.
 func (st *state) clientRole(sc *attr.Scanner) {
 	log := st.svc.cfg.Log
-	set, err := proto.DecodeClientSettings(sc)
+	set, err := tlsproxyproto.DecodeClientSettings(sc)
 	if err != nil {
 		log.Warnf("tlsp_get_request_event: %v", readErr(err))
 		return
@@ -147,7 +149,7 @@ func (st *state) clientRole(sc *attr.Scanner) {
 	if tlsconf.SummaryEnabled(set.Init.LogLevel) {
 		log.Info(sum.String())
 	}
-	if st.req.Flags&proto.FlagSendContext != 0 && !st.sendContext(c) {
+	if st.req.Flags&tlsproxyproto.FlagSendContext != 0 && !st.sendContext(c) {
 		tc.Close()
 		return
 	}
@@ -162,7 +164,7 @@ type clientConfig struct {
 // tlsConfig builds the per-session client configuration. Verification
 // is done after the handshake (verify), because Postfix never fails a
 // handshake over the peer certificate: smtp decides from the context.
-func (r *ClientRole) tlsConfig(set proto.ClientSettings, log Logger) (clientConfig, error) {
+func (r *ClientRole) tlsConfig(set tlsproxyproto.ClientSettings, log Logger) (clientConfig, error) {
 	sp := set.Start
 	lo, hi, err := tlsconf.Protocols(sp.Protocols)
 	if err != nil {
@@ -182,16 +184,16 @@ func (r *ClientRole) tlsConfig(set proto.ClientSettings, log Logger) (clientConf
 	case "nexthop":
 		sni = sp.Nexthop
 	}
-	return clientConfig{mat: mat, tls: &tls.Config{
+	cfg := &tls.Config{
 		InsecureSkipVerify: true, // see verify: the result goes into peer_status
 		ServerName:         sni,
 		MinVersion:         lo,
 		MaxVersion:         hi,
 		CurvePreferences:   tlsconf.Curves,
 		Certificates:       mat.certs,
-		// No resumption: stock resumes only through the tlsmgr(8)
-		// session cache, which this tlsproxy does not use yet, so a
-		// private cache would behave unlike stock (and its reused
-		// sessions would log a signature they never had).
-	}}, nil
+	}
+	// Resumption only through the tlsmgr(8) cache the init props name,
+	// as stock; never a private in-memory cache.
+	cfg.ClientSessionCache = r.clientSessionCache(set, cfg, log)
+	return clientConfig{mat: mat, tls: cfg}, nil
 }

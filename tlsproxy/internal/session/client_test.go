@@ -8,19 +8,19 @@ import (
 	"testing"
 
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
-	"github.com/postfix-go/postfix-go/tlsproxy/internal/proto"
 )
 
 // clientSession runs one client-role session against a Go TLS server
 // and returns the context tlsproxy sent back.
-func clientSession(t *testing.T, f *fixture, cert tls.Certificate, start proto.ClientStartProps) proto.Context {
+func clientSession(t *testing.T, f *fixture, cert tls.Certificate, start tlsproxyproto.ClientStartProps) tlsproxyproto.Context {
 	t.Helper()
 	a, r := f.connect()
 	defer a.Close()
-	set := proto.ClientSettings{Start: start}
+	set := tlsproxyproto.ClientSettings{Start: start}
 	set.Init.LogLevel = "1"
-	if st := f.request(a, r, proto.FlagRoleClient|proto.FlagSendContext, set.Append(nil)); st != 1 {
+	if st := f.request(a, r, tlsproxyproto.FlagRoleClient|tlsproxyproto.FlagSendContext, set.Append(nil)); st != 1 {
 		t.Fatalf("status %d", st)
 	}
 	remote, ours := tcpPair(t)
@@ -32,7 +32,7 @@ func clientSession(t *testing.T, f *fixture, cert tls.Certificate, start proto.C
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
-	ctx, err := proto.DecodeContext(attr.NewScanner(r, "test", nil))
+	ctx, err := tlsproxyproto.DecodeContext(attr.NewScanner(r, "test", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,30 +56,30 @@ func TestClientRoleLevels(t *testing.T) {
 	f := newFixture(t, false, true)
 	before := openFDs(t)
 	cert := testCert(t)
-	base := proto.ClientStartProps{Nexthop: "test.example", Host: "mx.test.example",
+	base := tlsproxyproto.ClientStartProps{Nexthop: "test.example", Host: "mx.test.example",
 		Namaddr: "mx.test.example[127.0.0.1]:25", Protocols: ">=TLSv1", MDAlg: "sha256", ServerID: "smtp&x"}
 
 	enc := base
-	enc.TLSLevel = proto.LevelEncrypt
-	if c := clientSession(t, f, cert, enc); c.PeerStatus != proto.PeerPresent || c.Level != proto.LevelEncrypt || c.PeerCN != "mx.test.example" {
+	enc.TLSLevel = tlsproxyproto.LevelEncrypt
+	if c := clientSession(t, f, cert, enc); c.PeerStatus != tlsproxyproto.PeerPresent || c.Level != tlsproxyproto.LevelEncrypt || c.PeerCN != "mx.test.example" {
 		t.Errorf("encrypt context: %+v", c)
 	}
 
 	// Fingerprints arrive as "3 x 255" records, as smtp sends them.
 	fp := base
-	fp.TLSLevel = proto.LevelFingerprint
+	fp.TLSLevel = tlsproxyproto.LevelFingerprint
 	d := tlspolicy.CertDigest(crypto.SHA256, cert.Leaf)
-	fp.DANE = &proto.DANE{TLSA: []proto.TLSA{{Usage: 3, Selector: 0, MType: 255, Data: d}}}
-	want := proto.PeerPresent | proto.PeerTrusted | proto.PeerMatched | proto.PeerSecured
+	fp.DANE = &tlsproxyproto.DANE{TLSA: []tlsproxyproto.TLSA{{Usage: 3, Selector: 0, MType: 255, Data: d}}}
+	want := tlsproxyproto.PeerPresent | tlsproxyproto.PeerTrusted | tlsproxyproto.PeerMatched | tlsproxyproto.PeerSecured
 	if c := clientSession(t, f, cert, fp); c.PeerStatus != want {
 		t.Errorf("fingerprint context: status %d, want %d", c.PeerStatus, want)
 	}
 
 	// verify without a trust anchor: present only, and the reason logged.
 	vf := base
-	vf.TLSLevel = proto.LevelVerify
+	vf.TLSLevel = tlsproxyproto.LevelVerify
 	vf.MatchArgv = []string{"hostname"}
-	if c := clientSession(t, f, cert, vf); c.PeerStatus != proto.PeerPresent {
+	if c := clientSession(t, f, cert, vf); c.PeerStatus != tlsproxyproto.PeerPresent {
 		t.Errorf("verify context: status %d", c.PeerStatus)
 	}
 	f.wait()

@@ -5,7 +5,7 @@ import (
 	"crypto/x509"
 
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
-	"github.com/postfix-go/postfix-go/tlsproxy/internal/proto"
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 )
 
 // describeArgs is what describe needs besides the connection state.
@@ -21,9 +21,9 @@ type describeArgs struct {
 // describe fills the context list and the summary line from a finished
 // handshake. Peer status and trust are the caller's (they depend on the
 // role and the policy); the summary starts as Anonymous or Untrusted.
-func describe(cs tls.ConnectionState, a describeArgs) (proto.Context, tlspolicy.Summary) {
+func describe(cs tls.ConnectionState, a describeArgs) (tlsproxyproto.Context, tlspolicy.Summary) {
 	cipher, _ := tlspolicy.OpenSSLCipher(cs.CipherSuite)
-	c := proto.Context{
+	c := tlsproxyproto.Context{
 		Level:         a.level,
 		Protocol:      tlspolicy.OpenSSLVersion(cs.Version),
 		CipherName:    cipher.Name,
@@ -46,7 +46,7 @@ func describe(cs tls.ConnectionState, a describeArgs) (proto.Context, tlspolicy.
 			c.PeerCertFprint = tlspolicy.FormatFingerprint(tlspolicy.CertDigest(h, leaf))
 			c.PeerPkeyFprint = tlspolicy.FormatFingerprint(tlspolicy.PublicKeyDigest(h, leaf))
 		}
-		c.PeerStatus = proto.PeerPresent
+		c.PeerStatus = tlsproxyproto.PeerPresent
 	}
 	// Key exchange and signature details exist in the summary and the
 	// context for TLS 1.3 only, as in stock.

@@ -8,9 +8,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/master-compat/fdpass"
-	"github.com/postfix-go/postfix-go/tlsproxy/internal/proto"
 )
 
 // Request size bounds: a client-role request is 1.3–1.6 KB in practice;
@@ -25,7 +25,7 @@ const (
 type state struct {
 	svc      *Service
 	plain    *net.UnixConn // to postscreen or smtp
-	req      proto.Request
+	req      tlsproxyproto.Request
 	endpoint string // remote_endpoint, for logs
 	// handshakeDone is set once TLS is up; until then the end of the
 	// session logs stock's "TLS handshake failed" line.
@@ -41,18 +41,18 @@ func (s *Service) serve(c net.Conn) {
 		return
 	}
 	var sc *attr.Scanner
-	var req proto.Request
+	var req tlsproxyproto.Request
 	var err error
 	s.guard(func() {
 		uc.SetDeadline(time.Now().Add(s.cfg.IOTimeout))
-		if _, werr := uc.Write(proto.AppendAnnounce(nil, proto.TLSProxyProtocol)); werr != nil {
+		if _, werr := uc.Write(tlsproxyproto.AppendAnnounce(nil, tlsproxyproto.TLSProxyProtocol)); werr != nil {
 			// Stock carries on; the read below will fail too.
 			log.Warnf("write protocol attribute: %v", werr)
 		}
 		lr := &io.LimitedReader{R: uc, N: maxRequestBytes}
 		sc = attr.NewScanner(lr, streamPath, func(m string) { log.Warnf("%s", m) })
 		sc.MaxToken = maxTokenBytes
-		req, err = proto.DecodeRequest(sc)
+		req, err = tlsproxyproto.DecodeRequest(sc)
 	})
 	if err != nil {
 		log.Warnf("tlsp_get_request_event: %v", readErr(err))
@@ -67,10 +67,10 @@ func (s *Service) serve(c net.Conn) {
 		log.Infof("DISCONNECT %s", st.endpoint)
 	}()
 	switch req.Role() {
-	case proto.RoleServer:
+	case tlsproxyproto.RoleServer:
 		// 3.7 sends no server-role settings: reply right away.
 		st.serverRole(sc)
-	case proto.RoleClient:
+	case tlsproxyproto.RoleClient:
 		st.clientRole(sc)
 	default:
 		log.Warnf("tlsp_get_request_event: bad request flags: 0x%x", req.Flags)
@@ -102,7 +102,7 @@ func (st *state) checkNoExtra(sc *attr.Scanner) bool {
 // sendStatus writes the status list.
 func (st *state) sendStatus(status int) bool {
 	st.plain.SetWriteDeadline(time.Now().Add(st.svc.cfg.IOTimeout))
-	if _, err := st.plain.Write(proto.AppendStatus(nil, status)); err != nil {
+	if _, err := st.plain.Write(tlsproxyproto.AppendStatus(nil, status)); err != nil {
 		st.svc.cfg.Log.Warnf("tlsp_get_request_event: send status: %v", err)
 		return false
 	}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
-	"github.com/postfix-go/postfix-go/tlsproxy/internal/proto"
 )
 
 // serverRole accepts TLS from the remote SMTP client on postscreen's
@@ -41,16 +41,16 @@ func (st *state) serverRole(sc *attr.Scanner) {
 	cs := tc.ConnectionState()
 	c, sum := describe(cs, describeArgs{
 		server: true, namaddr: st.endpoint, mdalg: role.MDAlg,
-		own: ownCert(role.TLS), level: proto.LevelNone,
+		own: ownCert(role.TLS), level: tlsproxyproto.LevelNone,
 	})
 	c.PeerStatus = peerStatusServer(role.TLS, cs)
-	if c.PeerStatus&proto.PeerTrusted != 0 {
+	if c.PeerStatus&tlsproxyproto.PeerTrusted != 0 {
 		sum.Trust = tlspolicy.Trusted
 	}
 	if role.LogSummary {
 		st.svc.cfg.Log.Info(sum.String())
 	}
-	if st.req.Flags&proto.FlagSendContext != 0 && !st.sendContext(c) {
+	if st.req.Flags&tlsproxyproto.FlagSendContext != 0 && !st.sendContext(c) {
 		tc.Close()
 		return
 	}
@@ -75,7 +75,7 @@ func (st *state) handshakeError(prefix string, err error) {
 }
 
 // sendContext writes the TLS context list before any relayed byte.
-func (st *state) sendContext(c proto.Context) bool {
+func (st *state) sendContext(c tlsproxyproto.Context) bool {
 	st.plain.SetWriteDeadline(time.Now().Add(st.svc.cfg.IOTimeout))
 	_, err := st.plain.Write(c.Append(nil))
 	st.plain.SetWriteDeadline(time.Time{})
@@ -103,9 +103,9 @@ func peerStatusServer(cfg *tls.Config, cs tls.ConnectionState) int {
 	if len(cs.PeerCertificates) == 0 {
 		return 0
 	}
-	st := proto.PeerPresent
+	st := tlsproxyproto.PeerPresent
 	if len(cs.VerifiedChains) > 0 || verifyClientChain(cfg, cs.PeerCertificates) == nil {
-		st |= proto.PeerTrusted
+		st |= tlsproxyproto.PeerTrusted
 	}
 	return st
 }

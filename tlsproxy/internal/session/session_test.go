@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
-	"github.com/postfix-go/postfix-go/tlsproxy/internal/proto"
 	"github.com/postfix-go/postfix-go/tlsproxy/internal/tlsconf"
 )
 
@@ -46,18 +46,18 @@ func (f *fixture) connect() (*net.UnixConn, *bufio.Reader) {
 	a.SetDeadline(time.Now().Add(10 * time.Second))
 	r := bufio.NewReaderSize(a, 16) // small: must never swallow relayed data we test
 	sc := attr.NewScanner(r, "test", nil)
-	if err := proto.DecodeAnnounce(sc, proto.TLSProxyProtocol); err != nil {
+	if err := tlsproxyproto.DecodeAnnounce(sc, tlsproxyproto.TLSProxyProtocol); err != nil {
 		f.t.Fatal(err)
 	}
 	return a, r
 }
 
 func (f *fixture) request(a *net.UnixConn, r *bufio.Reader, flags int, extra []byte) int {
-	req := proto.Request{RemoteEndpoint: "[127.0.0.1]:4711", Flags: flags, HandshakeTimeout: 5, SessionTimeout: 5, ServerID: "smtpd"}
+	req := tlsproxyproto.Request{RemoteEndpoint: "[127.0.0.1]:4711", Flags: flags, HandshakeTimeout: 5, SessionTimeout: 5, ServerID: "smtpd"}
 	if _, err := a.Write(append(req.Append(nil), extra...)); err != nil {
 		f.t.Fatal(err)
 	}
-	st, err := proto.DecodeStatus(attr.NewScanner(r, "test", nil))
+	st, err := tlsproxyproto.DecodeStatus(attr.NewScanner(r, "test", nil))
 	if err != nil {
 		f.t.Fatalf("status: %v", err)
 	}
@@ -91,9 +91,9 @@ func TestBadFlagsAndDisabledClientRole(t *testing.T) {
 	a.Close()
 	// Stock 3.7.11 crashes here; we refuse with status 0.
 	a, r = f.connect()
-	var set proto.ClientSettings
-	set.Start.TLSLevel = proto.LevelEncrypt
-	if st := f.request(a, r, proto.FlagRoleClient|proto.FlagSendContext, set.Append(nil)); st != 0 {
+	var set tlsproxyproto.ClientSettings
+	set.Start.TLSLevel = tlsproxyproto.LevelEncrypt
+	if st := f.request(a, r, tlsproxyproto.FlagRoleClient|tlsproxyproto.FlagSendContext, set.Append(nil)); st != 0 {
 		t.Errorf("client role disabled: status %d", st)
 	}
 	a.Close()
@@ -107,7 +107,7 @@ func TestServerRoleSession(t *testing.T) {
 	f := newFixture(t, true, false)
 	before := openFDs(t)
 	a, r := f.connect()
-	if st := f.request(a, r, proto.FlagRoleServer|proto.FlagSendContext, nil); st != 1 {
+	if st := f.request(a, r, tlsproxyproto.FlagRoleServer|tlsproxyproto.FlagSendContext, nil); st != 1 {
 		t.Fatalf("status %d", st)
 	}
 	remote, ours := tcpPair(t)
@@ -116,7 +116,7 @@ func TestServerRoleSession(t *testing.T) {
 	if err := tc.Handshake(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, err := proto.DecodeContext(attr.NewScanner(r, "test", nil))
+	ctx, err := tlsproxyproto.DecodeContext(attr.NewScanner(r, "test", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestBrokenPeers(t *testing.T) {
 	before := openFDs(t)
 	for _, junk := range []string{"\x16\x03\x01\x02\x00\x01\x00\x01", "EHLO plaintext\r\n"} {
 		a, r := f.connect()
-		if st := f.request(a, r, proto.FlagRoleServer, nil); st != 1 {
+		if st := f.request(a, r, tlsproxyproto.FlagRoleServer, nil); st != 1 {
 			t.Fatalf("status %d", st)
 		}
 		remote, ours := tcpPair(t)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/postfix-go/postfix-go/internal/tlspolicy"
-	"github.com/postfix-go/postfix-go/tlsproxy/internal/proto"
+	"github.com/postfix-go/postfix-go/internal/tlsproxyproto"
 )
 
 // verdict is the outcome of checking the server certificate against the
@@ -26,14 +26,14 @@ type verdict struct {
 // anchor files as DANE-TA/EE records), PKIX chain plus name checks at
 // verify/secure, and at may/encrypt a chain check that only decides
 // TRUSTED.
-func (r *ClientRole) verify(sp proto.ClientStartProps, m *material, cs tls.ConnectionState) verdict {
+func (r *ClientRole) verify(sp tlsproxyproto.ClientStartProps, m *material, cs tls.ConnectionState) verdict {
 	level := tlspolicy.Level(sp.TLSLevel)
 	v := verdict{level: sp.TLSLevel}
 	chain := cs.PeerCertificates
 	if len(chain) == 0 {
 		return v
 	}
-	v.status = proto.PeerPresent
+	v.status = tlsproxyproto.PeerPresent
 	var names tlspolicy.NameChecks
 	if level.MustPKIX() || level.DANEBased() {
 		// Only these levels check names (stock registers none below).
@@ -91,7 +91,12 @@ func (r *ClientRole) verify(sp proto.ClientStartProps, m *material, cs tls.Conne
 	}
 	// Stock logs why verification failed at levels that require it
 	// (the "untrusted" log bit is implied above encrypt).
-	if level.MustMatch() && verr != nil {
+	// A resumed session only points back to the first report.
+	switch {
+	case !level.MustMatch():
+	case cs.DidResume:
+		v.logs = append(v.logs, tlspolicy.ReusedUntrustedLog(sp.Namaddr))
+	case verr != nil:
 		v.logs = append(v.logs, tlspolicy.VerifyFailureLog(sp.Namaddr, verr, false))
 	}
 	return v
@@ -100,9 +105,9 @@ func (r *ClientRole) verify(sp proto.ClientStartProps, m *material, cs tls.Conne
 // authenticated sets the bits of a successful policy match.
 func (v verdict) authenticated(level tlspolicy.Level) verdict {
 	v.verified = true
-	v.status |= proto.PeerTrusted | proto.PeerMatched
+	v.status |= tlsproxyproto.PeerTrusted | tlsproxyproto.PeerMatched
 	if !level.NeverSecured() {
-		v.status |= proto.PeerSecured
+		v.status |= tlsproxyproto.PeerSecured
 	}
 	return v
 }
@@ -111,7 +116,7 @@ func (v verdict) authenticated(level tlspolicy.Level) verdict {
 // TRUSTED, nothing is matched and nothing fails.
 func (r *ClientRole) chainOnly(v verdict, m *material, chain []*x509.Certificate) verdict {
 	if verifyChain(m, chain) == nil {
-		v.status |= proto.PeerTrusted
+		v.status |= tlsproxyproto.PeerTrusted
 		v.verified = true
 	}
 	return v
@@ -135,7 +140,7 @@ func verifyChain(m *material, chain []*x509.Certificate) error {
 }
 
 // records converts the wire TLSA set.
-func records(d *proto.DANE) []tlspolicy.TLSA {
+func records(d *tlsproxyproto.DANE) []tlspolicy.TLSA {
 	out := make([]tlspolicy.TLSA, 0, len(d.TLSA))
 	for _, t := range d.TLSA {
 		out = append(out, tlspolicy.TLSA{Usage: uint8(t.Usage), Selector: uint8(t.Selector),

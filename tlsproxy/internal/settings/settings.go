@@ -26,6 +26,10 @@ type Server struct {
 	Protocols  string // mandatory protocols when enforcing, else protocols
 	LogLevel   string
 	FprtDigest string
+	// TicketCipher is tls_session_ticket_cipher (empty: no tickets) and
+	// MgrService tlsmgr_service_name, whose keys the tickets use.
+	TicketCipher string
+	MgrService   string
 }
 
 // Client is the client role's own configuration (smtp connection reuse).
@@ -148,6 +152,8 @@ func Load(d *config.Dict) (*Settings, error) {
 	}
 	sv.LogLevel = l.str("tlsproxy_tls_loglevel")
 	sv.FprtDigest = l.str("tlsproxy_tls_fingerprint_digest")
+	sv.TicketCipher = strings.TrimSpace(l.str("tls_session_ticket_cipher"))
+	sv.MgrService = strings.TrimSpace(l.str("tlsmgr_service_name"))
 
 	c := &s.Client
 	c.Level = l.str("tlsproxy_client_security_level")

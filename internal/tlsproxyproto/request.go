@@ -1,4 +1,4 @@
-package proto
+package tlsproxyproto
 
 import (
 	"fmt"
@@ -68,6 +68,22 @@ func (r *Request) Direction() string {
 		return "to"
 	}
 	return "(bogus_direction)"
+}
+
+// ClientRequest is list 1 as smtp(8) fills it when it asks for the client
+// role (tls_proxy_open called from smtp_start_tls with connection reuse):
+// FlagRoleClient|FlagSendContext, the STARTTLS timeout as the handshake
+// timeout, the DATA-done timeout as the session timeout, and the caller's
+// service name as serverid. List 2 (ClientSettings) follows in the same
+// write.
+func ClientRequest(remoteEndpoint string, handshakeTimeout, sessionTimeout int, serverID string) Request {
+	return Request{
+		RemoteEndpoint:   remoteEndpoint,
+		Flags:            FlagRoleClient | FlagSendContext,
+		HandshakeTimeout: handshakeTimeout,
+		SessionTimeout:   sessionTimeout,
+		ServerID:         serverID,
+	}
 }
 
 // DecodeRequest reads list 1, strictly and with its terminator. A clean end

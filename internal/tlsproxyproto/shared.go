@@ -1,4 +1,4 @@
-package proto
+package tlsproxyproto
 
 import (
 	"github.com/postfix-go/postfix-go/internal/tlsmgrproto"
@@ -7,9 +7,9 @@ import (
 
 // The stock-reader rules, the error kinds and the announcement are the
 // same on the tlsproxy and tlsmgr sockets. They live with the tlsmgr
-// protocol in internal/tlsmgrproto, which smtp's tlsmgr client can import
-// (this package is internal to tlsproxy); the names below keep this
-// package's API and code unchanged.
+// protocol in internal/tlsmgrproto, which smtp's tlsmgr client
+// (master-compat/tlsmgrclient) imports without this package; the names
+// below keep this package's API and code unchanged.
 
 // Error kinds; all of them also match attr.ErrMalformed.
 const (

@@ -81,4 +81,4 @@
 // list cut short wraps io.ErrUnexpectedEOF instead. The daemon logs the
 // stock summary line, e.g. "tlsp_get_request_event: receive request
 // attributes: …".
-package proto
+package tlsproxyproto

@@ -1,4 +1,4 @@
-package proto
+package tlsproxyproto
 
 import (
 	"bytes"
@@ -67,9 +67,11 @@ func TestFixtureRoundTrip(t *testing.T) {
 		}},
 		{"tlsproxy-client-request.bin", []byte{0}, func(t *testing.T, sc *attr.Scanner) []byte {
 			r, s, out := clientRequest(t, sc)
-			if r.RemoteEndpoint != "[127.0.4.2]:14025" || r.Flags != FlagRoleClient|FlagSendContext ||
-				r.HandshakeTimeout != 300 || r.SessionTimeout != 600 || r.ServerID != "smtp" {
+			if r != ClientRequest("[127.0.4.2]:14025", 300, 600, "smtp") {
 				t.Errorf("list 1: %+v", r)
+			}
+			if r.Flags != FlagRoleClient|FlagSendContext {
+				t.Errorf("flags %#x", r.Flags)
 			}
 			if s.Params.ConfigFile != "default" || s.Params.DaemonRandomBytes != 32 || s.Params.WildcardMultiLabels != 1 ||
 				s.Init.CAFile != "tls/ca.pem" || s.Init.VerifyDepth != 9 || s.Init.MDAlg != "sha256" {
@@ -152,5 +154,17 @@ func TestFixtureRoundTrip(t *testing.T) {
 				t.Errorf("warnings: %q", *warns)
 			}
 		})
+	}
+}
+
+// TestClientRequest builds list 1 of both captured client-role requests
+// with ClientRequest: the bytes are stock smtp's, up to list 2.
+func TestClientRequest(t *testing.T) {
+	for _, file := range []string{"tlsproxy-client-request.bin", "tlsproxy-client-request-fingerprint.bin"} {
+		in := fixture(t, file)
+		got := ClientRequest("[127.0.4.2]:14025", 300, 600, "smtp")
+		if b := got.Append(nil); !bytes.HasPrefix(in, b) {
+			t.Errorf("%s: list 1 %q is not a prefix of the capture", file, b)
+		}
 	}
 }

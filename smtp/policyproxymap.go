@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/postfix-go/postfix-go/internal/tlspolicy"
+	"github.com/postfix-go/postfix-go/master-compat/proxymap"
+	"github.com/postfix-go/postfix-go/master-compat/server"
+)
+
+// TLS policy tables of types this agent cannot read (hash:, lmdb:, cdb:,
+// ldap:, ...) are looked up through the stock proxymap(8), at every
+// policy lookup, over one lazy connection per process.
+//
+// Difference from stock: stock smtp opens a plain "hash:/x" itself,
+// before the chroot, and uses proxymap only for "proxy:hash:/x". Here
+// both go through proxymap, so the table must be approved in
+// proxy_read_maps as "proxy:hash:/x". The default proxy_read_maps
+// includes $smtp_tls_policy_maps, which approves it when the table is
+// written "proxy:hash:/x" there; a plain "hash:/x" must be added to
+// proxy_read_maps by hand, or every delivery is deferred ("TLS policy
+// lookup ... client TLS configuration problem"), and proxymap logs
+// "to approve this table for read-only access, list proxy:hash:/x in
+// main.cf:proxy_read_maps". Stock exits with a fatal error where this
+// agent defers: on a table proxymap refuses, and after its retries
+// where stock would keep retrying.
+
+// policyDictFlags are smtp_tls_policy.c's maps_create flags.
+const policyDictFlags = proxymap.FlagLock | proxymap.FlagFoldFix | proxymap.FlagUTF8Request
+
+// proxyOpener returns the opener for proxied policy tables; the client
+// is made on the first proxied table only.
+func (d *daemon) proxyOpener(rt *server.Runtime) proxyOpener {
+	var c *proxymap.Client
+	gen := rt.Generic
+	return func(name string) tlspolicy.Lookup {
+		if c == nil {
+			c = proxymap.New(proxymap.Config{
+				Service:   gen.ProxymapServiceName,
+				Timeout:   gen.IPCTimeout,
+				IdleLimit: gen.IPCIdle,
+				TTL:       gen.IPCTTL,
+				Warn:      rt.Log.Warn,
+			})
+		}
+		tab := c.Table(name, policyDictFlags, gen.SMTPUTF8Enable)
+		return func(key string) (string, bool, error) {
+			v, ok, err := tab.Lookup(context.Background(), key)
+			if errors.Is(err, proxymap.ErrDeny) || errors.Is(err, proxymap.ErrBad) {
+				// Stock's fatal text, as a warning: this delivery
+				// is deferred instead.
+				rt.Log.Warn(err.Error())
+			}
+			return v, ok, err
+		}
+	}
+}
