@@ -22,6 +22,8 @@ func main() {
 		LoadParams: d.loadParams,
 		PreInit:    d.preInit,
 		PostInit:   d.postInit,
+		// smtp.c pre_accept: exit when a local policy table changed.
+		PreAccept: func(*server.Runtime) bool { return d.localTables.check() },
 	})
 }
 

@@ -29,6 +29,9 @@ type daemon struct {
 	resolvConf string
 	// tlsParams are the TLS client settings, loaded by preInit.
 	tlsParams tlsParams
+	// localTables are the plain local policy tables read with
+	// postmap -s; a change to one makes the process restart.
+	localTables *localTables
 }
 
 // loadParams picks the personality from the process name and reads the

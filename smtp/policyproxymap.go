@@ -9,22 +9,17 @@ import (
 	"github.com/postfix-go/postfix-go/master-compat/server"
 )
 
-// TLS policy tables of types this agent cannot read (hash:, lmdb:, cdb:,
-// ldap:, ...) are looked up through the stock proxymap(8), at every
-// policy lookup, over one lazy connection per process.
+// TLS policy tables of types this agent cannot read and that are not
+// plain local database files (ldap:, mysql:, ..., and every
+// "proxy:TYPE:NAME") are looked up through the stock proxymap(8), at
+// every policy lookup, over one lazy connection per process. Plain
+// "hash:/x", "lmdb:/x", ... are read before the chroot with postmap -s
+// (localtables.go), as stock smtp opens them itself.
 //
-// Difference from stock: stock smtp opens a plain "hash:/x" itself,
-// before the chroot, and uses proxymap only for "proxy:hash:/x". Here
-// both go through proxymap, so the table must be approved in
-// proxy_read_maps as "proxy:hash:/x". The default proxy_read_maps
-// includes $smtp_tls_policy_maps, which approves it when the table is
-// written "proxy:hash:/x" there; a plain "hash:/x" must be added to
-// proxy_read_maps by hand, or every delivery is deferred ("TLS policy
-// lookup ... client TLS configuration problem"), and proxymap logs
-// "to approve this table for read-only access, list proxy:hash:/x in
-// main.cf:proxy_read_maps". Stock exits with a fatal error where this
-// agent defers: on a table proxymap refuses, and after its retries
-// where stock would keep retrying.
+// Such a table must be approved in proxy_read_maps, as for stock; the
+// default proxy_read_maps includes $smtp_tls_policy_maps. Stock exits
+// with a fatal error where this agent defers: on a table proxymap
+// refuses, and after its retries where stock would keep retrying.
 
 // policyDictFlags are smtp_tls_policy.c's maps_create flags.
 const policyDictFlags = proxymap.FlagLock | proxymap.FlagFoldFix | proxymap.FlagUTF8Request

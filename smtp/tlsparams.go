@@ -107,8 +107,11 @@ func (d *daemon) initTLS(rt *server.Runtime) error {
 	}
 	tc.Log = mask
 	px := d.proxyOpener(rt)
-	policy, err := openTables(t.policy.PolicyMaps, px)
-	perSite, err2 := openTables(t.policy.PerSite, px)
+	d.localTables = &localTables{info: rt.Log.Info}
+	configDir, _ := rt.Config.Lookup("config_directory")
+	local := d.localTables.opener(rt.Generic.SMTPUTF8Enable, runPostmap(rt.Generic.CommandDirectory, configDir), rt.Log.Warn)
+	policy, err := openTables(t.policy.PolicyMaps, local, px)
+	perSite, err2 := openTables(t.policy.PerSite, local, px)
 	if err == nil {
 		err = err2
 	}

@@ -13,8 +13,10 @@ import (
 // Lookup tables for smtp_tls_policy_maps and smtp_tls_per_site. The
 // types that need no database library or service are read here:
 // texthash: (a postmap source file, read once before the chroot),
-// inline:{...} and static:. Every other type, and "proxy:TYPE:NAME",
-// is looked up through proxymap(8) at each delivery (policyproxymap.go).
+// inline:{...} and static:. Plain local database tables (hash:, btree:,
+// cdb:, lmdb:, dbm:, sdbm:) are dumped with postmap -s before the
+// chroot (localtables.go). Every other type, and "proxy:TYPE:NAME", is
+// looked up through proxymap(8) at each delivery (policyproxymap.go).
 // Without a proxymap opener such a type keeps the TLS guard, which
 // defers all mail instead of guessing the policy (see serve.go).
 
@@ -45,17 +47,29 @@ func (e *errUnsupportedTable) Error() string {
 // proxymap(8). No I/O happens before the first lookup.
 type proxyOpener func(name string) tlspolicy.Lookup
 
+// localOpener returns the lookup of a plain local database table
+// ("hash:/x", read with postmap -s, localtables.go), or false for any
+// other table.
+type localOpener func(spec string) (tlspolicy.Lookup, bool)
+
 // openTables opens every table of a maps parameter value, in order; the
 // returned Lookup searches them like maps_find: first match wins, and a
-// lookup error stops the search. Types not read natively go to proxy;
+// lookup error stops the search. Plain local database tables go to
+// local when it is not nil; other types not read natively go to proxy;
 // with a nil proxy they are an *errUnsupportedTable.
-func openTables(value string, proxy proxyOpener) (tlspolicy.Lookup, error) {
+func openTables(value string, local localOpener, proxy proxyOpener) (tlspolicy.Lookup, error) {
 	specs := splitTableList(value)
 	if len(specs) == 0 {
 		return nil, nil
 	}
 	var tabs []tlspolicy.Lookup
 	for _, spec := range specs {
+		if local != nil {
+			if look, ok := local(spec); ok {
+				tabs = append(tabs, look)
+				continue
+			}
+		}
 		t, err := openTable(spec)
 		var ut *errUnsupportedTable
 		switch {

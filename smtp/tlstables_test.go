@@ -22,7 +22,7 @@ func TestPolicyTables(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "policy")
 	os.WriteFile(f, []byte("# comment\n[MX.example]:25\tsecure\n  match=nexthop\nexample.org may\n"), 0o644)
-	look, err := openTables("texthash:"+f+", inline:{ { a.test = verify match=x } }, static:encrypt", nil)
+	look, err := openTables("texthash:"+f+", inline:{ { a.test = verify match=x } }, static:encrypt", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestPolicyTables(t *testing.T) {
 		}
 	}
 	var ut *errUnsupportedTable
-	if _, err := openTables("hash:/etc/postfix/x", nil); !errors.As(err, &ut) {
+	if _, err := openTables("hash:/etc/postfix/x", nil, nil); !errors.As(err, &ut) {
 		t.Errorf("hash: %v", err)
 	}
 }
@@ -56,7 +56,7 @@ func TestProxiedPolicyTables(t *testing.T) {
 			return "", false, nil
 		}
 	}
-	look, err := openTables("hash:/h inline:{a=may} proxy:lmdb:/l", px)
+	look, err := openTables("hash:/h inline:{a=may} proxy:lmdb:/l", nil, px)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,21 +35,31 @@ func TestSMTPRequiredTLSDefers(t *testing.T) {
 	}
 }
 
-// TestSMTPUnreadablePolicyTableDefers: a policy table that proxymap(8)
-// refuses (plain hash: not approved in proxy_read_maps) or cannot open
-// (an unknown type) may require TLS anywhere, so the mail waits, with
-// stock's "TLS policy lookup" warning and 4.7.5 deferral.
+// TestSMTPUnreadablePolicyTableDefers: a policy table that smtp cannot
+// read with postmap -s (a plain hash: whose database does not exist),
+// that proxymap(8) refuses (proxy:hash: not approved in proxy_read_maps)
+// or cannot open (an unknown type) may require TLS anywhere, so the mail
+// waits, with stock's "TLS policy lookup" warning and 4.7.5 deferral.
 func TestSMTPUnreadablePolicyTableDefers(t *testing.T) {
 	harness.Require(t)
-	for _, c := range []struct{ name, maps, warning string }{
-		{"unapproved", "hash:/etc/postfix/tls_policy",
-			`proxymap service is not configured for table "hash:/etc/postfix/tls_policy"`},
-		{"unknown-type", "proxy:nosuchtype:/etc/postfix/tls_policy", ""},
+	for _, c := range []struct{ name, maps, warning, readMaps string }{
+		{"unreadable", "hash:/nonexistent/tls_policy",
+			`table hash:/nonexistent/tls_policy: open database /nonexistent/tls_policy.db: no such file or directory; TLS policy lookups in this table will fail`, ""},
+		{"unapproved", "proxy:hash:/nonexistent/tls_policy",
+			`proxymap service is not configured for table "hash:/nonexistent/tls_policy"`,
+			// Not the default, which approves $smtp_tls_policy_maps;
+			// smtpd needs the passwd entry.
+			"proxy:unix:passwd.byname"},
+		{"unknown-type", "proxy:nosuchtype:/etc/postfix/tls_policy", "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			mainCF := map[string]string{"smtp_tls_policy_maps": c.maps}
+			if c.readMaps != "" {
+				mainCF["proxy_read_maps"] = c.readMaps
+			}
 			in := harness.New(t, harness.Options{
 				Replace: map[string]string{"smtp": harness.Daemon(t, "smtp")},
-				MainCF:  map[string]string{"smtp_tls_policy_maps": c.maps},
+				MainCF:  mainCF,
 			})
 			in.StartSink(t, harness.SinkOptions{Save: true})
 			d := deliverOne(t, in, "deferred")

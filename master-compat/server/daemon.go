@@ -53,6 +53,11 @@ type Program struct {
 	// PostInit runs after the privilege drop and returns the service:
 	// a MultiService, SingleService or EventService matching Model.
 	PostInit func(rt *Runtime) (any, error)
+	// PreAccept runs, in the single model, before the process waits
+	// for its next connection (before the first one and after each);
+	// true makes the process exit now (Reason Restart), as a stock
+	// daemon's pre_accept does on "table ... has changed".
+	PreAccept func(rt *Runtime) bool
 	// Exit runs when the process leaves on its own (idle, use limit,
 	// master gone); never on SIGTERM, which kills the process as it
 	// kills a C daemon.
@@ -227,6 +232,9 @@ func (rt *Runtime) serve(p Program) Reason {
 		log.Fatal(err.Error())
 	}
 	e := &env{limits: rt.Limits, errorf: log.Errorf}
+	if p.PreAccept != nil {
+		e.preAccept = func() bool { return p.PreAccept(rt) }
+	}
 	if rt.Args.Standalone {
 		return rt.standalone(svc)
 	}

@@ -188,6 +188,23 @@ func TestSingleUseAndIdle(t *testing.T) {
 	waitReason(t, done, MasterGone)
 }
 
+// PreAccept's "restart" ends the process after the request in
+// progress, before the next accept.
+func TestSinglePreAcceptRestart(t *testing.T) {
+	e, path, _, st := testEnv(t, Limits{MaxIdle: 5 * time.Second})
+	calls := 0
+	e.preAccept = func() bool { calls++; return calls > 1 }
+	svc := singleEcho{served: make(chan struct{}, 4)}
+	done := runAsync(func() Reason { return runSingle(e, svc) })
+	c := dial(t, path)
+	roundTrip(t, c, "s")
+	c.Close()
+	waitReason(t, done, Restart)
+	if got := st.String(); got != "[taken avail]" || calls != 2 {
+		t.Errorf("status %s, %d calls", got, calls)
+	}
+}
+
 type eventEcho struct{}
 
 func (eventEcho) Start(c net.Conn, done func()) {

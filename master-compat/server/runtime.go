@@ -29,10 +29,12 @@ const (
 	Retired
 	// Failed: the listener or the status channel failed.
 	Failed
+	// Restart: the program's PreAccept asked to exit (a table changed).
+	Restart
 )
 
 func (r Reason) String() string {
-	return [...]string{"master gone", "idle limit", "use limit", "retired", "failed"}[r]
+	return [...]string{"master gone", "idle limit", "use limit", "retired", "failed", "restart"}[r]
 }
 
 // Status is the part of the master status channel the models use.
@@ -56,6 +58,7 @@ type env struct {
 	limits     Limits
 	watchdog   *Watchdog
 	errorf     func(format string, args ...any)
+	preAccept  func() bool // single model: true = exit before accepting
 }
 
 // acceptAll multiplexes the listeners into one channel. Errors that mean

@@ -22,6 +22,8 @@ type deadliner interface {
 // after max_use connections or max_idle without one, and, when master goes
 // away, exit after the current connection. The process accepts only while
 // it is idle, so sibling processes get the connections it cannot take.
+// Before each accept, preAccept may end the process (Restart) so that
+// master starts a fresh one.
 func runSingle(e *env, svc SingleService) Reason {
 	use := 0
 	for {
@@ -29,6 +31,9 @@ func runSingle(e *env, svc SingleService) Reason {
 		case <-e.masterGone:
 			return MasterGone
 		default:
+		}
+		if e.preAccept != nil && e.preAccept() {
+			return Restart
 		}
 		c, reason, ok := e.acceptOne()
 		if !ok {
