@@ -184,3 +184,20 @@ func TestParseTLSLogMask(t *testing.T) {
 		t.Errorf("level 2: %b", m)
 	}
 }
+
+// A server that sends an oversized certificate chain (about 400 KB, past
+// crypto/tls's 256 KB bound on the certificate message) is a failed
+// handshake like any other: deferred with stock's text, no crash, no
+// unbounded read.
+func TestTLSOversizedChain(t *testing.T) {
+	pki := newTestPKI(t, "mx.test")
+	huge := pki.server
+	huge.Certificate = append([][]byte(nil), pki.server.Certificate...)
+	for len(huge.Certificate) < 1000 {
+		huge.Certificate = append(huge.Certificate, pki.ca.Raw)
+	}
+	srv := startTLSServer(t, &tlsServer{cert: huge})
+	h, _ := tlsCase(t, srv, "encrypt", pki, "encrypt")
+	wantStatus(t, h, "defer", "4.7.5", "Cannot start TLS: handshake failure")
+	wantLog(t, h, `TLS library problem: .*exceeds maximum`)
+}
