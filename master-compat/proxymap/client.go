@@ -11,6 +11,7 @@ import (
 
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/master-compat/errno"
+	"github.com/postfix-go/postfix-go/master-compat/ipcconn"
 )
 
 // Client talks to the stock proxymap service. It is safe for concurrent
@@ -21,7 +22,7 @@ type Client struct {
 	path string // "private/proxymap": the endpoint as stock names it
 
 	mu        sync.Mutex
-	conn      *conn
+	conn      *ipcconn.Conn
 	connects  int       // failed connects in a row ("connect #N")
 	downUntil time.Time // unavailable until then (zero: available)
 	quiet     bool      // the outage was warned about; stay silent
@@ -71,7 +72,7 @@ func (c *Client) call(ctx context.Context, myname string, req []byte, status *in
 			c.disconnect()
 		default:
 			// A failed connect was warned about in try.
-			var de *dialError
+			var de *ipcconn.DialError
 			if e := errno.Of(err); !errors.As(err, &de) && transportWarn(myname, n, e) {
 				c.warn("%s: service %s: %s", myname, c.cfg.Service, errno.Text(e))
 			}
@@ -87,8 +88,7 @@ func (c *Client) call(ctx context.Context, myname string, req []byte, status *in
 // try makes one attempt on a usable connection (clnt_stream_access).
 func (c *Client) try(ctx context.Context, req []byte, wants []attr.Want) error {
 	now := c.cfg.Now()
-	if c.conn != nil && ((c.cfg.IdleLimit > 0 && now.Sub(c.conn.used) >= c.cfg.IdleLimit) ||
-		(c.cfg.TTL > 0 && now.Sub(c.conn.opened) >= c.cfg.TTL) || c.conn.stale()) {
+	if c.conn != nil && c.conn.Expired(now, c.cfg.IdleLimit, c.cfg.TTL) {
 		c.disconnect()
 	}
 	if c.conn == nil {
@@ -98,7 +98,7 @@ func (c *Client) try(ctx context.Context, req []byte, wants []attr.Want) error {
 		}
 		conn, err := dial(ctx, path, c.path, c.cfg.Timeout, c.scanWarn, now)
 		if err != nil {
-			var de *dialError
+			var de *ipcconn.DialError
 			if errors.As(err, &de) {
 				c.connects++
 				c.warn("connect #%d to subsystem %s: %s", c.connects, c.path, errno.Text(errno.Of(err)))
@@ -108,8 +108,7 @@ func (c *Client) try(ctx context.Context, req []byte, wants []attr.Want) error {
 		c.connects = 0
 		c.conn = conn
 	}
-	c.conn.used = now
-	err := c.conn.exchange(ctx, req, wants...)
+	err := c.conn.Exchange(ctx, now, req, func(sc *attr.Scanner) error { return scanAll(sc, wants...) })
 	if err != nil {
 		c.disconnect()
 	}
@@ -118,7 +117,7 @@ func (c *Client) try(ctx context.Context, req []byte, wants []attr.Want) error {
 
 func (c *Client) disconnect() {
 	if c.conn != nil {
-		c.conn.close()
+		c.conn.Close()
 		c.conn = nil
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/postfix-go/postfix-go/internal/tlsmgrproto"
 	"github.com/postfix-go/postfix-go/master-compat/attr"
 	"github.com/postfix-go/postfix-go/master-compat/errno"
+	"github.com/postfix-go/postfix-go/master-compat/ipcconn"
 )
 
 // Cache types (TLS_MGR_SCACHE_*).
@@ -38,7 +39,7 @@ type Client struct {
 	path string // "private/tlsmgr": the endpoint as stock names it
 
 	mu        sync.Mutex
-	conn      *conn
+	conn      *ipcconn.Conn
 	downUntil time.Time // unavailable until then (zero: available)
 	quiet     bool      // the outage was warned about; stay silent
 }
@@ -169,8 +170,7 @@ var errBadAnnounce = errors.New("bad tlsmgr announcement")
 // try makes one attempt on a usable connection (auto_clnt_access).
 func (c *Client) try(ctx context.Context, req *tlsmgrproto.MgrRequest) (tlsmgrproto.MgrReply, error) {
 	now := c.cfg.Now()
-	if c.conn != nil && ((c.cfg.IdleLimit > 0 && now.Sub(c.conn.used) >= c.cfg.IdleLimit) ||
-		(c.cfg.TTL > 0 && now.Sub(c.conn.opened) >= c.cfg.TTL) || c.conn.stale()) {
+	if c.conn != nil && c.conn.Expired(now, c.cfg.IdleLimit, c.cfg.TTL) {
 		c.disconnect()
 	}
 	if c.conn == nil {
@@ -179,7 +179,7 @@ func (c *Client) try(ctx context.Context, req *tlsmgrproto.MgrRequest) (tlsmgrpr
 			path = filepath.Join(c.cfg.Dir, path)
 		}
 		conn, err := dial(ctx, path, c.cfg.Timeout, c.scanWarn, now)
-		var de *dialError
+		var de *ipcconn.DialError
 		switch {
 		case errors.As(err, &de):
 			c.warn("connect to %s: %s", c.path, errno.Text(errno.Of(err)))
@@ -189,8 +189,7 @@ func (c *Client) try(ctx context.Context, req *tlsmgrproto.MgrRequest) (tlsmgrpr
 		}
 		c.conn = conn
 	}
-	c.conn.used = now
-	r, err := c.conn.exchange(ctx, req)
+	r, err := exchange(ctx, c.conn, now, req)
 	if err != nil {
 		c.disconnect()
 	}
@@ -199,7 +198,7 @@ func (c *Client) try(ctx context.Context, req *tlsmgrproto.MgrRequest) (tlsmgrpr
 
 func (c *Client) disconnect() {
 	if c.conn != nil {
-		c.conn.close()
+		c.conn.Close()
 		c.conn = nil
 	}
 }
